@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+// The inventory of spec section 5. Keys are the YAML's own (snake_case) so that
+// `{{ inventory.database.port }}` in a playbook reads exactly like the file.
+
+const sshSettings = z
+  .object({
+    user: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    identity_file: z.string().min(1),
+    passphrase_env: z.string().min(1),
+    known_hosts: z.string().min(1),
+    connect_timeout_ms: z.number().int().min(100).max(600_000),
+    sudo: z.boolean(),
+  })
+  .strict();
+
+export const SSH_DEFAULTS = {
+  user: 'root',
+  port: 22,
+  known_hosts: '~/.ssh/known_hosts',
+  connect_timeout_ms: 5000,
+  sudo: false,
+} as const;
+
+const host = z
+  .object({
+    address: z.string().min(1).optional(),
+    local: z.boolean().optional(),
+    ssh: sshSettings.partial().optional(),
+    host_key: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'must be a SHA256: fingerprint').optional(),
+  })
+  .strict();
+
+const hostName = z.string().min(1);
+
+
+export const inventorySchema = z
+  .object({
+    site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a simple name (letters, digits, . _ -)'),
+    ssh: sshSettings.partial().optional(),
+    hosts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'host names are letters, digits, . _ -'), host),
+    portable_ip: z
+      .object({
+        address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 address with prefix, like 192.0.2.100/24'),
+        interface: z.string().min(1).max(15),
+        hosts: z.array(hostName).min(1).optional(),
+        arp_count: z.number().int().min(0).max(100).default(3),
+      })
+      .strict()
+      .optional(),
+    database: z
+      .object({
+        engine: z.literal('postgres').default('postgres'),
+        hosts: z.array(hostName).length(2, 'must name exactly the two hosts of the pair'),
+        port: z.number().int().min(1).max(65535).default(5432),
+        user: z.string().min(1).default('postgres'),
+        password_env: z.string().min(1).optional(),
+        replication_user: z.string().min(1).optional(),
+        dbname: z.string().min(1).default('postgres'),
+        max_lag_bytes: z.number().int().min(0).default(16_777_216),
+        bin_dir: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
+        data_dir: z.string().min(1).default('/var/lib/postgresql/15/main'),
+        config_file: z.string().min(1).optional(),
+        service: z
+          .object({ stop: z.string().min(1), start: z.string().min(1) })
+          .strict()
+          .default({ stop: 'systemctl stop postgresql', start: 'systemctl start postgresql' }),
+      })
+      .strict()
+      .optional(),
+    memcached: z
+      .object({ servers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1) })
+      .strict()
+      .optional(),
+    sessions: z
+      .object({
+        file: z.string().min(1),
+        key: z.string().min(1),
+        read_only: z.string(),
+        read_write: z.string(),
+        reload: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    files: z.object({ paths: z.array(z.string().min(1)).min(1) }).strict().optional(),
+    http: z
+      .object({
+        url: z.string().url(),
+        expect_status: z.number().int().min(100).max(599).default(200),
+      })
+      .strict()
+      .optional(),
+    checks: z
+      .array(
+        z
+          .object({ name: z.string().min(1), run: z.string().min(1), hosts: z.array(hostName).min(1).optional() })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
+export type InventoryDocument = z.infer<typeof inventorySchema>;
+export type SshSettings = z.infer<typeof sshSettings>;
+
+/** One host with its SSH settings merged (defaults ← inventory ssh ← host ssh) and `~` expanded. */
+export interface HostEntry {
+  name: string;
+  address: string | null;
+  local: boolean;
+  hostKey: string | null;
+  ssh: {
+    user: string;
+    port: number;
+    identityFile: string | null;
+    passphraseEnv: string | null;
+    knownHosts: string;
+    connectTimeoutMs: number;
+    sudo: boolean;
+  };
+}
+
+/** A loaded, validated inventory. `doc` is the document with defaults applied. */
+export interface Inventory {
+  file: string;
+  dir: string;
+  doc: InventoryDocument;
+  site: string;
+  hosts: Map<string, HostEntry>;
+  /** Line of a key path in the file (for messages), when known. */
+  lineOf(path: Array<string | number>): number | null;
+}
+
+export type InventorySection = 'portable_ip' | 'database' | 'memcached' | 'sessions' | 'files' | 'http';

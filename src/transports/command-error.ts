@@ -1,0 +1,37 @@
+import type { CommandResult } from './types.js';
+
+/** A command that exited non-zero, was killed, or timed out; carries its full result. */
+export class CommandError extends Error {
+  readonly result: CommandResult;
+  constructor(result: CommandResult) {
+    super(describeFailure(result));
+    this.name = 'CommandError';
+    this.result = result;
+  }
+}
+
+/** One line saying how a command failed, with the first line of its stderr. */
+export function describeFailure(result: CommandResult): string {
+  const how = result.timedOut
+    ? `timed out after ${result.durationMs} ms`
+    : result.signal
+      ? `was killed by ${result.signal}`
+      : `exited ${result.exitCode}`;
+  const detail = firstLine(result.stderr) || firstLine(result.stdout);
+  return `\`${shorten(result.command)}\` on ${result.host} ${how}${detail ? `: ${detail}` : ''}`;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).slice(-1)[0]?.trim() ?? '';
+}
+
+function shorten(command: string): string {
+  const oneLine = command.replace(/\s+/g, ' ');
+  return oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine;
+}
+
+/** Throws CommandError unless the command exited 0. */
+export function assertSucceeded(result: CommandResult): CommandResult {
+  if (result.exitCode !== 0 || result.timedOut) throw new CommandError(result);
+  return result;
+}

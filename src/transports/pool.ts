@@ -1,0 +1,66 @@
+import { HostTrustError, HostUnreachableError, ConfigError } from '../errors.js';
+import type { HostEntry, Inventory } from '../inventory/schema.js';
+import type { Transport } from './types.js';
+
+export type TransportFactory = (host: HostEntry, inventory: Inventory) => Promise<Transport>;
+
+/** Opens every host's transport once per run and remembers hosts that did not answer. */
+export class HostPool {
+  private readonly open = new Map<string, Promise<Transport>>();
+  private readonly factory: TransportFactory;
+
+  constructor(
+    private readonly inventory: Inventory,
+    factory?: TransportFactory,
+  ) {
+    this.factory = factory ?? defaultFactory;
+  }
+
+  /** The host's transport; rejects with HostUnreachableError or HostTrustError (remembered for the run). */
+  get(name: string): Promise<Transport> {
+    let pending = this.open.get(name);
+    if (!pending) {
+      const entry = this.inventory.hosts.get(name);
+      if (!entry) return Promise.reject(new ConfigError(`host "${name}" is not in ${this.inventory.file}`, { hint: 'add it under hosts: or fix the name' }));
+      pending = this.factory(entry, this.inventory);
+      pending.catch(() => undefined);
+      this.open.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** true: answers; false: unreachable. A trust failure (host key, auth) is rethrown: it never counts as "down". */
+  async reachable(name: string): Promise<boolean> {
+    try {
+      await this.get(name);
+      return true;
+    } catch (error) {
+      if (error instanceof HostUnreachableError) return false;
+      throw error;
+    }
+  }
+
+  /** Hosts already found unreachable in this run. */
+  async unreachable(): Promise<string[]> {
+    const names = [...this.open.keys()];
+    const flags = await Promise.all(names.map((n) => this.reachable(n).catch(() => true)));
+    return names.filter((_, i) => !flags[i]);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((p) => p.then((t) => t.close()).catch(() => undefined)));
+  }
+}
+
+async function defaultFactory(host: HostEntry, inventory: Inventory): Promise<Transport> {
+  if (host.local) {
+    const { LocalTransport } = await import('./local.js');
+    return new LocalTransport(host.name);
+  }
+  const { connectSsh } = await import('./ssh.js');
+  return connectSsh(host, inventory);
+}
+
+export { HostTrustError, HostUnreachableError };
