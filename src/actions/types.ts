@@ -20,6 +20,7 @@ export interface ApplyResult {
 export interface VerifyResult {
   ok: boolean;
   summary: string;
+  outputs?: Outputs;
 }
 
 /** A step planned earlier in the same run, so a check can tell what will have happened by its turn. */
@@ -28,7 +29,6 @@ export interface EarlierStep {
   action: string;
   host: string | null;
   params: Record<string, unknown>;
-  status: CheckStatus;
 }
 
 /** Everything an action may use. Actions never print, never read CLI options, never know about dry runs. */

@@ -1,0 +1,27 @@
+import type { Action } from './types.js';
+import { assertAction } from './assert.js';
+import { httpExpect } from './http-expect.js';
+import { preflight } from './preflight.js';
+import { serviceRun } from './service-run.js';
+import { sessionsMode } from './sessions-mode.js';
+
+/** Every action a playbook may name. Heavy clients (pg, memjs) load inside the actions that use them. */
+export function actionRegistry(): ReadonlyMap<string, Action> {
+  const all: Array<Action<any>> = [serviceRun, assertAction, sessionsMode, httpExpect, preflight];
+  return new Map(all.map((a) => [a.name, a as Action]));
+}
+
+/** What the playbook loader needs to validate steps without running anything. */
+export function actionInfo(registry: ReadonlyMap<string, Action>) {
+  return new Map(
+    [...registry].map(([name, a]) => [
+      name,
+      { outputs: a.outputs, needsHost: a.needsHost, needs: a.needs, paramKeys: paramKeysOf(a) },
+    ]),
+  );
+}
+
+function paramKeysOf(action: Action): readonly string[] | null {
+  const shape = (action.params as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : null;
+}

@@ -1,0 +1,66 @@
+import type { Action, ApplyResult, CheckResult, StepContext, VerifyResult } from '../actions/types.js';
+import { StepFailedError } from '../errors.js';
+import type { StepSpec } from '../playbook/schema.js';
+import type { EventBus } from './events.js';
+import { since, sleep } from './duration.js';
+
+const VERIFY_INTERVAL_MS = 200;
+
+/** Apply then verify; verify retries until the step's timeout, then `retries` further apply+verify attempts. */
+export async function applyAndVerify(
+  bus: EventBus,
+  spec: StepSpec,
+  action: Action,
+  ctx: StepContext,
+  params: Record<string, unknown>,
+  check: CheckResult,
+): Promise<ApplyResult> {
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt <= spec.retries; attempt += 1) {
+    if (ctx.signal.aborted) break;
+    let applied: ApplyResult = { summary: check.summary, outputs: check.outputs };
+    if (action.apply) {
+      const started = performance.now();
+      try {
+        applied = await action.apply(ctx, params, check);
+      } catch (error) {
+        lastError = error;
+        bus.emit({ event: 'step.apply', step: spec.id, host: ctx.host, ms: since(started), summary: `failed: ${messageOf(error)}` });
+        continue;
+      }
+      bus.emit({ event: 'step.apply', step: spec.id, host: ctx.host, ms: since(started), summary: applied.summary });
+    }
+    if (!action.verify) return applied;
+    const verified = await verifyUntilTimeout(action, ctx, params, applied);
+    bus.emit({ event: 'step.verify', step: spec.id, host: ctx.host, ms: verified.ms, summary: verified.result.summary });
+    if (verified.result.ok) return { ...applied, outputs: { ...applied.outputs, ...verified.result.outputs } };
+    lastError = new StepFailedError(`step ${spec.id} did not verify: ${verified.result.summary}`);
+  }
+  if (ctx.signal.aborted) throw new StepFailedError(`step ${spec.id} was interrupted`);
+  throw lastError instanceof StepFailedError ? lastError : new StepFailedError(`step ${spec.id} failed: ${messageOf(lastError)}`, { cause: lastError });
+}
+
+async function verifyUntilTimeout(
+  action: Action,
+  ctx: StepContext,
+  params: Record<string, unknown>,
+  applied: ApplyResult,
+): Promise<{ result: VerifyResult; ms: number }> {
+  const started = performance.now();
+  let result: VerifyResult = { ok: false, summary: 'not verified' };
+  while (!ctx.signal.aborted) {
+    try {
+      result = await action.verify!(ctx, params, applied);
+    } catch (error) {
+      result = { ok: false, summary: messageOf(error) };
+    }
+    if (result.ok || since(started) + VERIFY_INTERVAL_MS > ctx.timeoutMs) break;
+    await sleep(VERIFY_INTERVAL_MS, ctx.signal);
+  }
+  return { result, ms: since(started) };
+}
+
+export function messageOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'sentence' in error && typeof error.sentence === 'string') return error.sentence;
+  return error instanceof Error ? error.message : String(error);
+}

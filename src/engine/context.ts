@@ -1,0 +1,58 @@
+import type { Action, EarlierStep, StepContext } from '../actions/types.js';
+import type { Inventory } from '../inventory/schema.js';
+import type { Playbook, StepSpec } from '../playbook/schema.js';
+import type { HostPool } from '../transports/pool.js';
+import type { EventBus } from './events.js';
+
+/** What one run shares between plan and apply: built once by the command, consumed by the engine. */
+export interface RunContext {
+  inventory: Inventory;
+  playbook: Playbook;
+  /** Preflight steps (inventory `checks`) followed by the playbook's steps. */
+  steps: StepSpec[];
+  actions: ReadonlyMap<string, Action>;
+  pool: HostPool;
+  bus: EventBus;
+  /** The command line as the operator typed it (for locks and the resume hint). */
+  commandLine: string;
+  stateDir: string;
+  dryRun: boolean;
+  yes: boolean;
+  confirmEachStep: boolean;
+  fromStep: string | null;
+  /** Whether a terminal can answer prompts. */
+  interactive: boolean;
+  prompter: Prompter;
+  /** How to resume after a failure (printed by the CLI), e.g. "mirrorctl failover --to web2". */
+  resumeCommand: string | null;
+  /** The host the run makes the site's home (preflight checks block there instead of skipping). */
+  target: string | null;
+  signal: AbortSignal;
+}
+
+export interface Prompter {
+  confirm(message: string): Promise<boolean>;
+}
+
+/** The context one action sees for one step in one phase. */
+export function stepContext(
+  run: RunContext,
+  spec: StepSpec,
+  host: string | null,
+  phase: 'plan' | 'run',
+  earlier: EarlierStep[],
+  warn: (message: string) => void,
+): StepContext {
+  return {
+    stepId: spec.id,
+    host,
+    inventory: run.inventory,
+    hosts: run.pool,
+    phase,
+    earlier,
+    runParams: run.playbook.params,
+    timeoutMs: spec.timeoutMs,
+    signal: run.signal,
+    warn,
+  };
+}

@@ -1,0 +1,121 @@
+import type { CheckResult } from '../actions/types.js';
+import { AbortedError } from '../errors.js';
+import { SKIPPED } from '../playbook/templates.js';
+import type { StepSpec } from '../playbook/schema.js';
+import { applyAndVerify, messageOf } from './apply-step.js';
+import { checkFailure } from './check-failure.js';
+import { stepContext, type RunContext } from './context.js';
+import { since } from './duration.js';
+import type { StepOutcome } from './events.js';
+import type { Interrupt } from './interrupt.js';
+import { templateScope } from './plan.js';
+import { prepareStep } from './prepare-step.js';
+import { ended, type RunResult, type StepOutputs } from './run.js';
+
+/** The apply phase: for each step, check again with real values, then apply and verify. */
+export async function executeSteps(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
+  const outputs: StepOutputs = new Map();
+  const changed: string[] = [];
+  const fromIndex = run.fromStep ? run.steps.findIndex((s) => s.id === run.fromStep) : 0;
+  let stop: RunResult | null = null;
+
+  for (const [index, spec] of run.steps.entries()) {
+    const started = performance.now();
+    const end = (outcome: StepOutcome, error?: string) =>
+      run.bus.emit({ event: 'step.end', step: spec.id, outcome, ms: since(started), ...(error ? { error } : {}) });
+
+    if (stop === null && interrupt.requested) stop = interrupted(changed);
+    if (stop !== null) {
+      outputs.set(spec.id, SKIPPED);
+      end('skipped');
+      continue;
+    }
+    if (index < fromIndex) {
+      outputs.set(spec.id, SKIPPED);
+      checkEvent(run, spec, null, { status: 'skipped', summary: `before --from-step ${run.fromStep}` }, started);
+      end('skipped');
+      continue;
+    }
+    if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
+      stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: resumeHint(run, spec.id) };
+      outputs.set(spec.id, SKIPPED);
+      end('skipped');
+      continue;
+    }
+
+    const action = run.actions.get(spec.action)!;
+    const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
+    let host: string | null = null;
+    let check: CheckResult;
+    let params: Record<string, unknown> = {};
+    try {
+      const prepared = await prepareStep(spec, action, templateScope(run, outputs), run.inventory, run.pool);
+      if (!prepared.go) {
+        if (prepared.warning) warn(prepared.warning);
+        check = { status: 'skipped', summary: prepared.summary };
+      } else {
+        host = prepared.host;
+        params = prepared.params;
+        check = await action.check(stepContext(run, spec, host, 'run', [], warn), params);
+      }
+    } catch (error) {
+      check = checkFailure(error, spec);
+    }
+    checkEvent(run, spec, host, check, started);
+
+    if (check.status === 'skipped') {
+      outputs.set(spec.id, SKIPPED);
+      end('skipped');
+      continue;
+    }
+    if (check.status === 'blocked') {
+      outputs.set(spec.id, SKIPPED);
+      end('blocked', check.summary);
+      stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + resumeHint(run, spec.id) };
+      continue;
+    }
+    if (check.status === 'done') {
+      outputs.set(spec.id, check.outputs ?? {});
+      end('unchanged');
+      continue;
+    }
+    if (!action.apply && !action.verify) {
+      outputs.set(spec.id, check.outputs ?? {});
+      end('unchanged');
+      continue;
+    }
+    try {
+      const applied = await applyAndVerify(run.bus, spec, action, stepContext(run, spec, host, 'run', [], warn), params, check);
+      outputs.set(spec.id, { ...check.outputs, ...applied.outputs });
+      if (action.apply) {
+        changed.push(spec.id);
+        end('changed');
+      } else {
+        end('unchanged');
+      }
+    } catch (error) {
+      outputs.set(spec.id, SKIPPED);
+      const message = messageOf(error);
+      end('failed', message);
+      stop = interrupt.controller.signal.aborted
+        ? interrupted(changed)
+        : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };
+    }
+  }
+  return stop ?? ended('succeeded', 0, changed);
+}
+
+function checkEvent(run: RunContext, spec: StepSpec, host: string | null, check: CheckResult, started: number): void {
+  run.bus.emit({ event: 'step.check', step: spec.id, action: spec.action, host, phase: 'run', status: check.status, summary: check.summary, ms: since(started) });
+}
+
+function interrupted(changed: string[]): RunResult {
+  const error = new AbortedError('interrupted (Ctrl-C); the current step finished and was recorded');
+  return { ...ended('aborted', 130, changed), message: error.message, hint: 'rerun the same command to resume: done steps are not applied again' };
+}
+
+function resumeHint(run: RunContext, stepId: string): string {
+  const again = run.resumeCommand ?? run.commandLine;
+  return `fix the cause, then resume with \`${again}\` (steps already done answer done and are not applied again; \`--from-step ${stepId}\` starts at this step)`;
+}
+

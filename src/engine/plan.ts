@@ -1,0 +1,116 @@
+import type { Action, CheckResult, EarlierStep, Outputs } from '../actions/types.js';
+import type { StepSpec } from '../playbook/schema.js';
+import { SKIPPED, type TemplateScope } from '../playbook/templates.js';
+import { stepContext, type RunContext } from './context.js';
+import { since } from './duration.js';
+import { checkFailure } from './check-failure.js';
+import { prepareStep } from './prepare-step.js';
+
+/** One step as the plan found it. */
+export interface PlannedStep {
+  spec: StepSpec;
+  action: Action;
+  host: string | null;
+  /** Every host the step touches (its host and the hosts in its `with`). */
+  hosts: string[];
+  check: CheckResult;
+  ms: number;
+}
+
+export interface Plan {
+  steps: PlannedStep[];
+  blocked: PlannedStep[];
+  /** A step other than assert/http.expect/preflight is ready: the run will change something. */
+  changes: boolean;
+}
+
+/**
+ * Runs every check against the site as it is, in parallel where independent
+ * (a step waits only for the checks of the steps whose outputs it uses), and
+ * emits the `plan` step.check events in step order.
+ */
+export async function makePlan(run: RunContext): Promise<Plan> {
+  const outputs = new Map<string, Outputs | typeof SKIPPED>();
+  const pending = new Map<string, Promise<PlannedStep>>();
+  const earlier: EarlierStep[] = [];
+  const warnings = new Map<string, string[]>();
+
+  for (const spec of run.steps) {
+    const action = run.actions.get(spec.action)!;
+    const before = [...earlier];
+    const waitFor = spec.uses.map((id) => pending.get(id)).filter((p) => p !== undefined);
+    const planned = Promise.all(waitFor).then(() => planStep(run, spec, action, outputs, before, (m) => pushWarning(warnings, spec.id, m)));
+    pending.set(spec.id, planned);
+    earlier.push({ id: spec.id, action: spec.action, host: spec.host, params: spec.with });
+  }
+
+  const steps: PlannedStep[] = [];
+  for (const spec of run.steps) {
+    const step = await pending.get(spec.id)!;
+    for (const message of warnings.get(spec.id) ?? []) run.bus.notice({ level: 'warn', message, step: spec.id });
+    run.bus.emit({
+      event: 'step.check',
+      step: spec.id,
+      action: spec.action,
+      host: step.host,
+      phase: 'plan',
+      status: step.check.status,
+      summary: step.check.summary,
+      ms: step.ms,
+    });
+    steps.push(step);
+  }
+  const blocked = steps.filter((s) => s.check.status === 'blocked');
+  const changes = steps.some((s) => s.check.status === 'ready' && s.action.changes);
+  return { steps, blocked, changes };
+}
+
+async function planStep(
+  run: RunContext,
+  spec: StepSpec,
+  action: Action,
+  outputs: Map<string, Outputs | typeof SKIPPED>,
+  earlier: EarlierStep[],
+  warn: (message: string) => void,
+): Promise<PlannedStep> {
+  const started = performance.now();
+  const scope = templateScope(run, outputs);
+  let host: string | null = null;
+  let hosts: string[] = [];
+  let check: CheckResult;
+  try {
+    const prepared = await prepareStep(spec, action, scope, run.inventory, run.pool);
+    if (!prepared.go) {
+      if (prepared.warning) warn(prepared.warning);
+      check = { status: 'skipped', summary: prepared.summary };
+    } else {
+      host = prepared.host;
+      hosts = prepared.hosts;
+      const ctx = stepContext(run, spec, host, 'plan', earlier, warn);
+      check = await action.check(ctx, prepared.params);
+    }
+  } catch (error) {
+    check = checkFailure(error, spec);
+  }
+  outputs.set(spec.id, check.status === 'skipped' ? SKIPPED : (check.outputs ?? {}));
+  return { spec, action, host, hosts, check, ms: since(started) };
+}
+
+/** Template scope over the outputs known so far; unknown outputs render as placeholders. */
+export function templateScope(run: RunContext, outputs: Map<string, Outputs | typeof SKIPPED>): TemplateScope {
+  return {
+    params: run.playbook.params,
+    inventory: run.inventory.doc,
+    stepOutput(id: string, name: string) {
+      const found = outputs.get(id);
+      if (found === SKIPPED) return SKIPPED;
+      return found?.[name];
+    },
+  };
+}
+
+function pushWarning(map: Map<string, string[]>, id: string, message: string): void {
+  const list = map.get(id) ?? [];
+  list.push(message);
+  map.set(id, list);
+}

@@ -1,0 +1,85 @@
+import { AbortedError, LockHeldError, MirrorError, RefusedError } from '../errors.js';
+import type { Outputs } from '../actions/types.js';
+import { SKIPPED } from '../playbook/templates.js';
+import type { RunOutcome } from './events.js';
+import type { RunContext } from './context.js';
+import { since } from './duration.js';
+import { makePlan, type Plan } from './plan.js';
+import { SiteLock } from './lock.js';
+import { currentOwner } from './lock-owner.js';
+import { warnAboutHeldLocks } from './lock-peek.js';
+import { executeSteps } from './execute-steps.js';
+import type { Interrupt } from './interrupt.js';
+
+export interface RunResult {
+  outcome: RunOutcome;
+  exitCode: number;
+  /** One sentence for the operator when the run did not succeed. */
+  message: string | null;
+  hint: string | null;
+  changed: string[];
+}
+
+/** plan → lock → confirm → steps → release; emits run.start … run.end. */
+export async function executeRun(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
+  const started = performance.now();
+  run.bus.emit({ event: 'run.start', playbook: run.playbook.name, site: run.inventory.site, dry_run: run.dryRun, params: run.playbook.params });
+  const result = await planAndExecute(run, interrupt).catch((error: unknown) => fromError(error));
+  run.bus.emit({ event: 'run.end', outcome: result.outcome, exit_code: result.exitCode, ms: since(started), changed: result.changed });
+  return result;
+}
+
+async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
+  const plan = await makePlan(run);
+  if (plan.blocked.length > 0) {
+    const first = plan.blocked[0]!;
+    return {
+      ...ended('blocked', 3, []),
+      message: `step ${first.spec.id} (${first.spec.action}${first.host ? ` on ${first.host}` : ''}) is blocked: ${first.check.summary}`,
+      hint: plan.blocked.length > 1 ? `${plan.blocked.length - 1} more step(s) blocked; nothing was changed` : 'nothing was changed',
+    };
+  }
+  if (run.dryRun) {
+    await warnAboutHeldLocks(run);
+    return ended('planned', 0, []);
+  }
+  const lock = new SiteLock(currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
+  await lock.acquire(await lockHosts(run, plan));
+  try {
+    if (plan.changes && !run.yes) {
+      if (!run.interactive) {
+        throw new RefusedError(`the plan changes the site and no terminal can confirm it`, { hint: 'rerun with --yes to apply it, or with --dry-run to only look' });
+      }
+      const count = plan.steps.filter((s) => s.check.status === 'ready' && s.action.changes).length;
+      if (!(await run.prompter.confirm(`Apply ${count} change(s) to site ${run.inventory.site}?`))) {
+        throw new AbortedError('declined at the confirmation prompt; nothing was changed');
+      }
+    }
+    return await executeSteps(run, interrupt);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** database.hosts, portable_ip.hosts and every host a step runs on, when they answer. */
+async function lockHosts(run: RunContext, plan: Plan): Promise<string[]> {
+  const doc = run.inventory.doc;
+  const names = new Set<string>([...(doc.database?.hosts ?? []), ...(doc.portable_ip?.hosts ?? []), ...plan.steps.flatMap((s) => s.hosts)]);
+  const reachable = await Promise.all([...names].map((n) => run.pool.reachable(n).catch(() => false)));
+  return [...names].filter((_, i) => reachable[i]);
+}
+
+export function ended(outcome: RunOutcome, exitCode: number, changed: string[]): RunResult {
+  return { outcome, exitCode, message: null, hint: null, changed };
+}
+
+function fromError(error: unknown): RunResult {
+  if (error instanceof LockHeldError) return { ...ended('locked', 4, []), message: error.message, hint: error.hint ?? null };
+  if (error instanceof RefusedError) return { ...ended('refused', 2, []), message: error.message, hint: error.hint ?? null };
+  if (error instanceof AbortedError) return { ...ended('aborted', 130, []), message: error.message, hint: error.hint ?? null };
+  if (error instanceof MirrorError && error.exitCode === 3) return { ...ended('blocked', 3, []), message: error.message, hint: error.hint ?? null };
+  if (error instanceof MirrorError) return { ...ended('failed', error.exitCode, []), message: error.message, hint: error.hint ?? null };
+  throw error;
+}
+
+export type StepOutputs = Map<string, Outputs | typeof SKIPPED>;
