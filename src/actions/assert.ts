@@ -9,6 +9,7 @@ export const assertAction = defineAction({
   outputs: [],
   needs: [],
   needsHost: true,
+  commandParams: ['run'],
   changes: false,
   async check(ctx, p) {
     const host = await stepHost(ctx);

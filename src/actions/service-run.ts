@@ -10,6 +10,7 @@ export const serviceRun = defineAction({
   outputs: ['stdout'],
   needs: [],
   needsHost: true,
+  commandParams: ['run', 'check', 'unless'],
   changes: true,
   async check(ctx, p) {
     const host = await stepHost(ctx);

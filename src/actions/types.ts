@@ -63,6 +63,8 @@ export interface Action<P = Record<string, unknown>> {
   outputs: readonly string[];
   /** Inventory sections the action needs (validate names the missing one). */
   needs: readonly InventorySection[];
+  /** Keys of `with` that hold shell commands: template values are shell-quoted into them. */
+  commandParams?: readonly string[];
   /** Whether the step needs a `host`. */
   needsHost: boolean;
   /** Hosts in `with` that the step touches besides its `host` (for optional-step reachability and locks). */

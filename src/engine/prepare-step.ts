@@ -5,6 +5,7 @@ import type { StepSpec } from '../playbook/schema.js';
 import { SkippedDependency, evaluateWhen, render, type TemplateScope } from '../playbook/templates.js';
 import type { HostPool } from '../transports/pool.js';
 import type { Inventory } from '../inventory/schema.js';
+import { renderWith } from './render-command.js';
 
 export type PreparedStep =
   | { go: false; summary: string; warning?: string }
@@ -23,7 +24,7 @@ export async function prepareStep(
   try {
     if (!evaluateWhen(spec.when, scope)) return { go: false, summary: `not run: ${describeWhen(spec.when)}` };
     host = spec.host === null ? null : String(render(spec.host, scope));
-    raw = render(spec.with, scope);
+    raw = renderWith(spec.with, action.commandParams ?? [], scope, render);
   } catch (error) {
     if (error instanceof SkippedDependency) return { go: false, summary: `skipped: uses an output of skipped step ${error.stepId}` };
     throw error;

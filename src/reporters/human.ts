@@ -35,6 +35,7 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
     if (text) out(`  ${' '.repeat(9)} ${c.dim('└')} ${text}`);
   };
   const checks = new Map<string, Extract<RunEvent, { event: 'step.check' }>>();
+  const applied = new Map<string, string>();
 
   bus.on((event) => {
     switch (event.event) {
@@ -56,6 +57,7 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
         break;
       case 'step.apply':
       case 'step.verify':
+        if (event.event === 'step.apply') applied.set(event.step, event.summary);
         if (options.verbose) {
           spinner?.stop();
           out(c.dim(`    ${event.event === 'step.apply' ? 'applied' : 'verified'} ${event.step}: ${event.summary} (${formatMs(event.ms)})`));
@@ -65,7 +67,7 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
         spinner?.stop();
         const check = checks.get(event.step);
         out(row(event.outcome, event.step, check?.host ?? null, event.ms));
-        finding(event.error ?? check?.summary ?? '');
+        finding(event.error ?? applied.get(event.step) ?? check?.summary ?? '');
         break;
       }
       case 'run.end': {

@@ -1,0 +1,95 @@
+// Commander wiring only: each command lazily imports its module, so `--help` stays instant.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { CommonOptions, RunOptions } from './commands/options.js';
+
+type Handler = (options: RunOptions & { to?: string; mode?: string; dir?: string }, ...args: string[]) => Promise<number>;
+
+/** Entry point used by bin/mirrorctl. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('mirrorctl')
+    .description('Move a site between its primary host and its mirror, safely')
+    .version(version(), '--version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .exitOverride();
+
+  const commandLine = ['mirrorctl', ...argv.slice(2)].join(' ');
+  const wire = (cmd: Command, run: boolean, handler: Handler) => {
+    common(cmd);
+    if (run) runOptions(cmd);
+    cmd.action(async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const options = command.opts<RunOptions>();
+      const positional = args.slice(0, -2) as string[];
+      process.exitCode = await handler(options, ...positional).catch((error: unknown) => report(error, options));
+    });
+  };
+
+  wire(program.command('run <playbook>').description('run a playbook (name or path)'), true, async (o, playbook) =>
+    (await import('./commands/run.js')).runCommand(playbook!, o, commandLine),
+  );
+  wire(program.command('validate [playbook]').description('check the inventory and playbooks offline'), false, async (o, playbook) =>
+    (await import('./commands/validate.js')).validateCommand(playbook, o),
+  );
+  wire(program.command('playbooks').description('list playbooks with one-line summaries'), false, async (o) =>
+    (await import('./commands/playbooks.js')).playbooksCommand(o),
+  );
+  wire(program.command('runs [run_id]').description('list past runs, or show one run\'s journal'), false, async (o, id) =>
+    (await import('./commands/runs.js')).runsCommand(id, o),
+  );
+  wire(program.command('unlock').description('remove stale site locks, after confirmation'), false, async (o) =>
+    (await import('./commands/unlock.js')).unlockCommand(o),
+  );
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = report(error, {});
+  }
+}
+
+function common(cmd: Command): void {
+  cmd
+    .option('-c, --config <file>', 'inventory file (default $MIRRORCTL_CONFIG, else ./mirrorctl.yaml)')
+    .option('--state-dir <dir>', 'where journals and control locks live (default $XDG_STATE_HOME/mirrorctl)')
+    .option('--json', 'machine-readable output: NDJSON events on stdout')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-v, --verbose', 'more detail, and stack traces for internal errors')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)');
+}
+
+function runOptions(cmd: Command): void {
+  cmd
+    .option('--dry-run', 'run every check, change nothing')
+    .option('--junit <file>', 'write a JUnit XML report, one testcase per step')
+    .option('--step', 'confirm each step before it runs')
+    .option('--from-step <id>', 'start at this step (earlier steps are skipped)')
+    .addOption(new Option('--set <name=value>', 'set a playbook parameter (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]));
+}
+
+/** Prints one sentence for a failure and returns its exit code; stack traces only with --verbose. */
+export function report(error: unknown, options: CommonOptions): number {
+  const e = error as { exitCode?: number; sentence?: string; message?: string; stack?: string };
+  const known = typeof e?.exitCode === 'number' && typeof e?.sentence === 'string';
+  const exitCode = known ? e.exitCode! : 1;
+  const message = known ? e.sentence! : `internal error: ${e?.message ?? String(error)}`;
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ event: 'error', run_id: null, ts: new Date().toISOString(), exit_code: exitCode, message }) + '\n');
+  }
+  process.stderr.write(`error: ${message}\n`);
+  if (options.verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return exitCode;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

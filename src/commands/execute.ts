@@ -1,0 +1,103 @@
+import { EventBus } from '../engine/events.js';
+import type { RunContext } from '../engine/context.js';
+import { Interrupt } from '../engine/interrupt.js';
+import { executeRun } from '../engine/run.js';
+import { newRunId } from '../engine/run-id.js';
+import { preflightSteps } from '../engine/preflight-steps.js';
+import { resolveStateDir } from '../engine/state-dir.js';
+import { actionInfo, actionRegistry } from '../actions/registry.js';
+import type { Inventory } from '../inventory/schema.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { parseSetOptions } from '../playbook/load.js';
+import { ConfigError, MirrorError } from '../errors.js';
+import { HostPool, type TransportFactory } from '../transports/pool.js';
+import { attachReporters } from './reporters.js';
+import { terminalPrompter } from './prompter.js';
+import type { RunOptions } from './options.js';
+import type { Prompter } from '../engine/context.js';
+
+export interface PlaybookRun {
+  inventory: Inventory;
+  playbookFile: string;
+  /** Parameters filled by the command (discovery), overridden by --set. */
+  params?: Record<string, string | number | boolean | undefined>;
+  options: RunOptions;
+  commandLine: string;
+  resumeCommand?: string | null;
+  /** Injected in tests: a scripted prompter, another transport factory, an existing pool. */
+  prompter?: Prompter;
+  pool?: HostPool;
+  factory?: TransportFactory;
+}
+
+/** Loads the playbook, wires reporters, runs plan → lock → confirm → steps; returns the exit code. */
+export async function executePlaybook(request: PlaybookRun): Promise<number> {
+  const { inventory, options } = request;
+  const actions = actionRegistry();
+  const playbook = await loadPlaybook(request.playbookFile, {
+    set: parseSetOptions(options.set ?? []),
+    inventory,
+    actions: actionInfo(actions),
+    params: request.params,
+  });
+  const target = stringParam(playbook.params.to) ?? stringParam(playbook.params.host);
+  const steps = [...preflightSteps(inventory, target), ...playbook.steps];
+  if (options.fromStep && !steps.some((s) => s.id === options.fromStep)) {
+    throw new ConfigError(`--from-step ${options.fromStep}: no such step in ${playbook.name}`, { hint: `steps are: ${steps.map((s) => s.id).join(', ')}` });
+  }
+  const stateDir = resolveStateDir(options.stateDir);
+  const bus = new EventBus();
+  for (const name of secretEnvNames(inventory)) bus.addSecret(process.env[name]);
+  bus.runId = newRunId();
+  await attachReporters(bus, options, stateDir);
+
+  const interrupt = new Interrupt().install();
+  interrupt.onHit((count) => {
+    if (count === 1) bus.notice({ level: 'warn', message: 'interrupted: finishing the current step, then stopping (Ctrl-C again to stop now)' });
+    else setTimeout(() => process.exit(130), 3000).unref();
+  });
+  const pool = request.pool ?? new HostPool(inventory, request.factory);
+  const run: RunContext = {
+    inventory,
+    playbook,
+    steps,
+    actions,
+    pool,
+    bus,
+    commandLine: request.commandLine,
+    stateDir,
+    dryRun: Boolean(options.dryRun),
+    yes: Boolean(options.yes),
+    confirmEachStep: Boolean(options.step),
+    fromStep: options.fromStep ?? null,
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    prompter: request.prompter ?? terminalPrompter(),
+    resumeCommand: request.resumeCommand ?? null,
+    target,
+    signal: interrupt.controller.signal,
+  };
+  try {
+    const result = await executeRun(run, interrupt);
+    if (result.message) {
+      const error = new MirrorError(bus.redact(result.message), result.exitCode, { hint: result.hint ? bus.redact(result.hint) : undefined });
+      (error as MirrorError & { reported?: boolean }).reported = true;
+      process.stderr.write(`${result.outcome === 'failed' ? 'error' : result.outcome}: ${error.sentence}\n`);
+    }
+    return result.exitCode;
+  } finally {
+    interrupt.uninstall();
+    if (!request.pool) await pool.closeAll();
+  }
+}
+
+function stringParam(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Names of environment variables holding secrets for this inventory. */
+function secretEnvNames(inventory: Inventory): string[] {
+  const names = new Set<string>();
+  if (inventory.doc.database?.password_env) names.add(inventory.doc.database.password_env);
+  for (const host of inventory.hosts.values()) if (host.ssh.passphraseEnv) names.add(host.ssh.passphraseEnv);
+  return [...names];
+}

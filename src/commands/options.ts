@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+
+/** Options every command accepts after its name (spec section 2). */
+export interface CommonOptions {
+  config?: string;
+  stateDir?: string;
+  json?: boolean;
+  yes?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** Options of commands that run a playbook. */
+export interface RunOptions extends CommonOptions {
+  dryRun?: boolean;
+  junit?: string;
+  step?: boolean;
+  fromStep?: string;
+  set?: string[];
+}
+
+/** -c FILE, else $MIRRORCTL_CONFIG, else ./mirrorctl.yaml. */
+export function inventoryPath(options: CommonOptions): string {
+  return resolve(options.config ?? process.env.MIRRORCTL_CONFIG ?? 'mirrorctl.yaml');
+}
+
+/** Colour only on a terminal, never with --no-color or NO_COLOR. */
+export function wantsColor(options: CommonOptions, fd: number): boolean {
+  if (options.color === false || 'NO_COLOR' in process.env) return false;
+  return fd === 1 ? Boolean(process.stdout.isTTY) : Boolean(process.stderr.isTTY);
+}
