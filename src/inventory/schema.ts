@@ -3,12 +3,28 @@ import { z } from 'zod';
 // The inventory of spec section 5. Keys are the YAML's own (snake_case) so that
 // `{{ inventory.database.port }}` in a playbook reads exactly like the file.
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME_MESSAGE = 'must be the NAME of an environment variable (the secret itself never goes in the file)';
+const envName = z.string().regex(ENV_NAME, ENV_NAME_MESSAGE);
+
+/** A dotted quad with every part 0-255. */
+function isIpv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/** An address that looks like an IPv4 address must be one; anything else is taken as a DNS name. */
+const hostAddress = z
+  .string()
+  .refine((a) => !/^[\d.]+$/.test(a) || isIpv4(a), 'is not a valid IPv4 address')
+  .refine((a) => /^[A-Za-z0-9:][A-Za-z0-9.:-]*$/.test(a), 'must be an IP address or a DNS name');
+
 const sshSettings = z
   .object({
     user: z.string().min(1),
     port: z.number().int().min(1).max(65535),
     identity_file: z.string().min(1),
-    passphrase_env: z.string().min(1),
+    passphrase_env: envName,
     known_hosts: z.string().min(1),
     connect_timeout_ms: z.number().int().min(100).max(600_000),
     sudo: z.boolean(),
@@ -25,7 +41,7 @@ export const SSH_DEFAULTS = {
 
 const host = z
   .object({
-    address: z.string().min(1).optional(),
+    address: hostAddress.optional(),
     local: z.boolean().optional(),
     ssh: sshSettings.partial().optional(),
     host_key: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'must be a SHA256: fingerprint').optional(),
@@ -42,7 +58,10 @@ export const inventorySchema = z
     hosts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'host names are letters, digits, . _ -'), host),
     portable_ip: z
       .object({
-        address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 address with prefix, like 192.0.2.100/24'),
+        address: z.string().refine((a) => {
+          const [ip, prefix, ...rest] = a.split('/');
+          return rest.length === 0 && isIpv4(ip ?? '') && /^\d{1,2}$/.test(prefix ?? '') && Number(prefix) <= 32;
+        }, 'must be an IPv4 address with prefix, like 192.0.2.100/24'),
         interface: z.string().min(1).max(15),
         hosts: z.array(hostName).min(1).optional(),
         arp_count: z.number().int().min(0).max(100).default(3),
@@ -55,7 +74,7 @@ export const inventorySchema = z
         hosts: z.array(hostName).length(2, 'must name exactly the two hosts of the pair'),
         port: z.number().int().min(1).max(65535).default(5432),
         user: z.string().min(1).default('postgres'),
-        password_env: z.string().min(1).optional(),
+        password_env: envName.optional(),
         replication_user: z.string().min(1).optional(),
         dbname: z.string().min(1).default('postgres'),
         max_lag_bytes: z.number().int().min(0).default(16_777_216),

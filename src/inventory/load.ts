@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { applyInventoryDefaults, crossCheckInventory } from './cross-check.js';
+import { buildHosts } from './hosts.js';
+import { readYamlSource } from './positions.js';
+import { problemsError, problemsFromZod, throwProblems } from './problems.js';
+import { inventorySchema, type Inventory } from './schema.js';
+
+const FORMAT_HINT = 'see the inventory format in README.md';
+
+// Reads, validates and resolves the inventory; any problem is a ConfigError naming file, key path and line.
+export async function loadInventory(file: string): Promise<Inventory> {
+  const source = await readYamlSource(file, {
+    what: 'inventory',
+    missingHint: 'pass -c FILE or set $MIRRORCTL_CONFIG (the default is ./mirrorctl.yaml)',
+  });
+  const parsed = inventorySchema.safeParse(source.data);
+  if (!parsed.success) throw problemsError(source, problemsFromZod(parsed.error, source.data, inventorySchema), FORMAT_HINT);
+  throwProblems(source, crossCheckInventory(parsed.data), FORMAT_HINT);
+  const doc = applyInventoryDefaults(parsed.data);
+  const dir = path.dirname(path.resolve(file));
+  return {
+    file,
+    dir,
+    doc,
+    site: doc.site,
+    hosts: buildHosts(doc, dir),
+    lineOf: (keyPath) => source.lineOf(keyPath),
+  };
+}
