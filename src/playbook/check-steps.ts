@@ -105,7 +105,7 @@ function referenceProblem(ref: string, steps: readonly StepDocument[], i: number
     const action = steps[index]!.action;
     const outputs = ctx.actions.get(action)?.outputs;
     if (outputs && !outputs.includes(name!)) {
-      return { problem: `step ${id} (${action}) has no output "${name}"`, hint: outputs.length > 0 ? `its outputs: ${outputs.join(', ')}` : `${action} has no outputs` };
+      return { problem: `names output "${name}", which step ${id} (${action}) does not produce`, hint: outputs.length > 0 ? `its outputs: ${outputs.join(', ')}` : `${action} has no outputs` };
     }
     return null;
   }
