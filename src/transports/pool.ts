@@ -8,6 +8,9 @@ export type TransportFactory = (host: HostEntry, inventory: Inventory) => Promis
 export class HostPool {
   private readonly open = new Map<string, Promise<Transport>>();
   private readonly factory: TransportFactory;
+  private readonly closers: Array<() => Promise<void>> = [];
+  /** Per-run caches of site helpers (e.g. one PostgreSQL client per host), keyed by name. */
+  readonly cache = new Map<string, unknown>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -47,7 +50,15 @@ export class HostPool {
     return names.filter((_, i) => !flags[i]);
   }
 
+  /** Runs `close` when the run ends, before the connections close (e.g. end a database client). */
+  onClose(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
   async closeAll(): Promise<void> {
+    const closers = this.closers.splice(0);
+    await Promise.all(closers.map((c) => c().catch(() => undefined)));
+    this.cache.clear();
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.all(all.map((p) => p.then((t) => t.close()).catch(() => undefined)));
