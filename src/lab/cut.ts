@@ -1,0 +1,59 @@
+import { ConfigError } from '../errors.js';
+import { ensureMemcached } from './memcached.js';
+import { ensureMountNamespace, ensurePrivateNsDir, resetRun } from './mount-namespace.js';
+import { setLink } from './network.js';
+import { labNames, resolveLabDir, type LabHostName } from './paths.js';
+import { startPostgres } from './postgres.js';
+import { killNetns } from './processes.js';
+import { ensureSshd } from './sshd.js';
+import { readLabState, writeLabState, type LabState } from './state.js';
+import { ensureWebapp } from './webapp-service.js';
+import { run } from './exec.js';
+
+// Simulated outages for tests and demos: a host cut off (link down, every process
+// killed, as in a crash) and the host back (link up, services started as after a boot).
+
+async function labState(dir: string, host: string): Promise<LabState> {
+  const state = await readLabState(labNames(resolveLabDir(dir)));
+  if (!state) throw new ConfigError(`No lab in ${resolveLabDir(dir)}`, { hint: 'run `mirrorctl lab up` first' });
+  if (host !== 'web1' && host !== 'web2') throw new ConfigError(`Unknown lab host ${host}`, { hint: 'use web1 or web2' });
+  return state;
+}
+
+/** Cuts a host off: its root-side veth down, then every process in its namespace killed (SIGKILL). */
+export async function labCut(dir: string, host: LabHostName): Promise<void> {
+  const state = await labState(dir, host);
+  await setLink(state, host, false);
+  await killNetns(state.nodes[host].netns);
+}
+
+export interface RestoreOptions {
+  /** Also drop the portable IP from the host's eth0, as a reboot without a persistent address would. Default false: the host comes back still holding it. */
+  dropPortableIp?: boolean;
+}
+
+/**
+ * Brings a cut host back: link up and a boot's worth of services. /run is emptied (stale
+ * pid files and PostgreSQL socket locks go, as at a boot), then sshd, memcached, the web
+ * app and PostgreSQL start; PostgreSQL comes up in the role its data directory says.
+ */
+export async function labRestore(dir: string, host: LabHostName, options: RestoreOptions = {}): Promise<void> {
+  const names = labNames(resolveLabDir(dir));
+  const state = await labState(dir, host);
+  await killNetns(state.nodes[host].netns);
+  if (options.dropPortableIp) {
+    await run('ip', ['-n', state.nodes[host].netns, 'addr', 'del', state.portableCidr, 'dev', 'eth0']);
+  }
+  await setLink(state, host, true);
+  await ensurePrivateNsDir(names);
+  await ensureMountNamespace(names, host);
+  await resetRun(names, host);
+  const [sshd, memcached, webapp, postgres] = await Promise.all([
+    ensureSshd(names, host),
+    ensureMemcached(names, state, host),
+    ensureWebapp(names, host),
+    startPostgres(names, host),
+  ]);
+  state.pids[host] = { sshd, memcached, webapp, postgres };
+  await writeLabState(names, state);
+}

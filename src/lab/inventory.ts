@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { AVATARS_DIR, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, UPLOADS_DIR, type LabNames } from './paths.js';
+import { PG_START_SCRIPT, PG_STOP_SCRIPT } from './postgres-scripts.js';
+import { APP_PID_FILE } from './paths.js';
+import type { LabState } from './state.js';
+
+// DIR/mirrorctl.yaml: the inventory (spec section 5) of the lab's site.
+
+/** The inventory text for this lab. */
+export function labInventory(names: LabNames, state: LabState): string {
+  const web1 = state.nodes.web1.address;
+  const web2 = state.nodes.web2.address;
+  return `# The mirrorctl lab's site (written by \`mirrorctl lab up --dir ${names.dir}\`).
+# Hosts are network namespaces on this machine; \`mirrorctl lab down\` removes everything.
+site: wiki
+ssh:
+  user: root
+  port: 22
+  identity_file: ${names.identityFile}
+  known_hosts: ${names.knownHostsFile}
+  connect_timeout_ms: 1000          # the hosts are on a local bridge
+hosts:
+  web1:
+    address: ${web1}
+  web2:
+    address: ${web2}
+portable_ip:
+  address: ${state.portableCidr}
+  interface: eth0
+  hosts: [web1, web2]
+  arp_count: 3
+database:
+  engine: postgres
+  hosts: [web1, web2]
+  port: 5432
+  user: postgres
+  dbname: wiki
+  bin_dir: ${PG_BIN_DIR}
+  data_dir: ${PG_DATA_DIR}
+  service:                          # scripts in each host's own /srv; start clears a killed server's stale pid files
+    start: ${PG_START_SCRIPT}
+    stop: ${PG_STOP_SCRIPT}
+memcached:
+  servers: ["${web1}:11211", "${web2}:11211"]
+sessions:
+  file: ${SESSIONS_FILE}
+  key: session.backend
+  read_only: memcache
+  read_write: database
+  reload: kill -HUP "$(cat ${APP_PID_FILE})"
+files:
+  paths: [${UPLOADS_DIR}, ${AVATARS_DIR}]
+http:
+  url: http://${state.portableIp}/health
+  expect_status: 200
+checks:
+  - name: libmagic database present
+    run: test -r /usr/share/misc/magic.mgc || test -r /usr/share/file/magic.mgc
+  - name: PostgreSQL socket directory present
+    run: test -d /run/postgresql
+`;
+}
+
+/** Writes DIR/mirrorctl.yaml. */
+export async function writeLabInventory(names: LabNames, state: LabState): Promise<void> {
+  await writeFile(names.inventoryFile, labInventory(names, state));
+}

@@ -1,0 +1,76 @@
+import { run, runOk } from './exec.js';
+import { LAB_NODES, type LabNames, type LabNodeName } from './paths.js';
+import type { LabState } from './state.js';
+
+// The lab's network: a bridge in the root namespace (the control machine is on it)
+// and one network namespace per node, joined by a veth pair whose inner end is eth0.
+
+async function linkExists(name: string, netns?: string): Promise<boolean> {
+  const args = netns ? ['-n', netns, 'link', 'show', name] : ['link', 'show', name];
+  return (await run('ip', args)).exitCode === 0;
+}
+
+export async function netnsExists(netns: string): Promise<boolean> {
+  const list = await run('ip', ['netns', 'list']);
+  return list.stdout.split('\n').some((line) => line.split(/\s+/)[0] === netns);
+}
+
+/** Creates whatever is missing of the bridge, namespaces and veth pairs; returns true when the node set was new. */
+export async function ensureNetwork(state: LabState): Promise<{ created: boolean }> {
+  let created = false;
+  if (!(await linkExists(state.bridge))) {
+    await runOk('ip', ['link', 'add', state.bridge, 'type', 'bridge']);
+    await runOk('ip', ['addr', 'add', `${state.bridgeAddress}/24`, 'dev', state.bridge]);
+    created = true;
+  }
+  await runOk('ip', ['link', 'set', state.bridge, 'up']);
+  // One node after another: `ip netns add` racing itself on /run/netns is not safe.
+  for (const node of LAB_NODES) {
+    if (await ensureNode(state, node)) created = true;
+  }
+  return { created };
+}
+
+/** One node: namespace, veth pair, address, links up. True when its namespace was created now. */
+async function ensureNode(state: LabState, node: LabNodeName): Promise<boolean> {
+  const { netns, veth, address } = state.nodes[node];
+  let fresh = false;
+  if (!(await netnsExists(netns))) {
+    await runOk('ip', ['netns', 'add', netns]);
+    fresh = true;
+  }
+  if (!(await linkExists(veth))) {
+    // A leftover eth0 without its root end cannot exist (deleting one end deletes the pair).
+    await runOk('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+  }
+  await runOk('ip', ['link', 'set', veth, 'master', state.bridge]);
+  await runOk('ip', ['link', 'set', veth, 'up']);
+  await runOk('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  const addresses = await runOk('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  if (!addresses.stdout.includes(` ${address}/24 `)) {
+    await runOk('ip', ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+  }
+  await runOk('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+  return fresh;
+}
+
+/** Puts the portable IP on a host's eth0 (only when the lab is first built: later it belongs to mirrorctl). */
+export async function addPortableIp(state: LabState, node: LabNodeName): Promise<void> {
+  const netns = state.nodes[node].netns;
+  const addresses = await runOk('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  if (addresses.stdout.includes(` ${state.portableCidr} `)) return;
+  await runOk('ip', ['-n', netns, 'addr', 'add', state.portableCidr, 'dev', 'eth0']);
+}
+
+/** Deletes the veth root ends, the bridge and the namespaces, whatever of them exists. */
+export async function removeNetwork(names: LabNames): Promise<void> {
+  // The root ends go explicitly: a namespace kept alive by orphaned sockets would keep its pair.
+  for (const node of LAB_NODES) await run('ip', ['link', 'del', names.veth[node]]);
+  await run('ip', ['link', 'del', names.bridge]);
+  for (const node of LAB_NODES) await run('ip', ['netns', 'del', names.netns[node]]);
+}
+
+/** Sets a node's root-side veth end down (cut) or up (restore). */
+export async function setLink(state: LabState, node: LabNodeName, up: boolean): Promise<void> {
+  await runOk('ip', ['link', 'set', state.nodes[node].veth, up ? 'up' : 'down']);
+}

@@ -1,0 +1,93 @@
+import { SHELL_ALIVE, nodeExec, run } from './exec.js';
+import { fetchHealth } from './health.js';
+import { memcacheGet } from './memcache-client.js';
+import { mountNamespaceExists } from './mount-namespace.js';
+import { netnsExists } from './network.js';
+import { LAB_HOSTS, labNames, type LabHostName, type LabNodeName } from './paths.js';
+import { postgresRole } from './postgres.js';
+import { readLabState } from './state.js';
+
+// `lab status`: which parts of the lab run.
+
+export interface LabHostStatus {
+  name: LabHostName;
+  address: string;
+  netns: string;
+  link: 'up' | 'down' | 'missing';
+  holdsPortableIp: boolean;
+  sshd: number | null;
+  postgres: 'primary' | 'replica' | 'down';
+  memcached: boolean;
+  webapp: { pid: number | null; health: 'ok' | 'down'; sessionMode: string | null };
+}
+
+export interface LabStatus {
+  dir: string;
+  up: boolean;
+  inventory: string | null;
+  subnet: string | null;
+  bridge: string | null;
+  portableIp: string | null;
+  hosts: LabHostStatus[];
+  client: { address: string; netns: string; link: 'up' | 'down' | 'missing' } | null;
+}
+
+async function linkState(veth: string): Promise<'up' | 'down' | 'missing'> {
+  const result = await run('ip', ['-o', 'link', 'show', veth]);
+  if (result.exitCode !== 0) return 'missing';
+  return /[<,]UP[,>]/.test(result.stdout) ? 'up' : 'down';
+}
+
+/** The pid in `file` inside the host when that process is alive, else null. */
+async function livePid(dirNames: ReturnType<typeof labNames>, host: LabHostName, file: string): Promise<number | null> {
+  const result = await nodeExec(dirNames, host, `${SHELL_ALIVE}\nalive ${file} && echo "$p"`);
+  const pid = Number(result.stdout.trim());
+  return result.exitCode === 0 && pid > 0 ? pid : null;
+}
+
+async function hostStatus(names: ReturnType<typeof labNames>, state: NonNullable<Awaited<ReturnType<typeof readLabState>>>, host: LabHostName): Promise<LabHostStatus> {
+  const node = state.nodes[host];
+  const base: LabHostStatus = {
+    name: host,
+    address: node.address,
+    netns: node.netns,
+    link: await linkState(node.veth),
+    holdsPortableIp: false,
+    sshd: null,
+    postgres: 'down',
+    memcached: false,
+    webapp: { pid: null, health: 'down', sessionMode: null },
+  };
+  if (!(await netnsExists(node.netns)) || !(await mountNamespaceExists(names, host))) return base;
+  const addresses = await run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  base.holdsPortableIp = addresses.stdout.includes(` ${state.portableCidr} `);
+  const [sshd, role, appPid, memcached, health] = await Promise.all([
+    livePid(names, host, '/run/sshd.pid'),
+    postgresRole(names, host),
+    livePid(names, host, '/run/wiki-app.pid'),
+    base.link === 'up' ? memcacheGet(`${node.address}:11211`, 'mirrorctl-lab-status').then(() => true, () => false) : Promise.resolve(false),
+    base.link === 'up' ? fetchHealth(node.address) : Promise.resolve(null),
+  ]);
+  return { ...base, sshd, postgres: role, memcached, webapp: { pid: appPid, health: health ? 'ok' : 'down', sessionMode: health?.session_mode ?? null } };
+}
+
+/** What runs of the lab in `dir` (absolute). */
+export async function labStatusAt(dir: string): Promise<LabStatus> {
+  const names = labNames(dir);
+  const state = await readLabState(names);
+  if (!state) {
+    return { dir, up: false, inventory: null, subnet: null, bridge: null, portableIp: null, hosts: [], client: null };
+  }
+  const hosts = await Promise.all(LAB_HOSTS.map((host) => hostStatus(names, state, host)));
+  const client: LabNodeName = 'client';
+  return {
+    dir,
+    up: (await linkState(state.bridge)) === 'up',
+    inventory: names.inventoryFile,
+    subnet: `${state.subnet}.0/24`,
+    bridge: state.bridge,
+    portableIp: state.portableCidr,
+    hosts,
+    client: { address: state.nodes[client].address, netns: state.nodes[client].netns, link: await linkState(state.nodes[client].veth) },
+  };
+}
