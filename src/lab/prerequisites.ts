@@ -35,15 +35,27 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+export interface PrerequisiteProbe {
+  uid: number;
+  platform: string;
+  exists(path: string): Promise<boolean>;
+}
+
+const realProbe = (): PrerequisiteProbe => ({
+  uid: typeof process.getuid === 'function' ? process.getuid() : -1,
+  platform: process.platform,
+  exists,
+});
+
 /** Throws one ConfigError naming everything missing (root, programs) and the apt-get line. */
-export async function checkPrerequisites(): Promise<void> {
+export async function checkPrerequisites(probe: PrerequisiteProbe = realProbe()): Promise<void> {
   const problems: string[] = [];
-  const notRoot = typeof process.getuid === 'function' && process.getuid() !== 0;
-  if (process.platform !== 'linux') problems.push('a Linux control machine');
+  const notRoot = probe.uid !== 0;
+  if (probe.platform !== 'linux') problems.push('a Linux control machine');
   if (notRoot) problems.push('root (network and mount namespaces)');
   const missing: Requirement[] = [];
   for (const requirement of REQUIREMENTS) {
-    const found = await Promise.all(requirement.paths.map(exists));
+    const found = await Promise.all(requirement.paths.map((path) => probe.exists(path)));
     if (!found.includes(true)) missing.push(requirement);
   }
   if (problems.length === 0 && missing.length === 0) return;

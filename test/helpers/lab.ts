@@ -1,0 +1,91 @@
+// The shared test lab: `ensureLab()` brings it up once (idempotent, quick when it runs)
+// in MIRRORCTL_TEST_LAB (default /tmp/mirrorctl-test-lab) and describes it.
+import { labNames, hostPath as labHostPath, type LabHostName, type LabNodeName } from '../../src/lab/paths.js';
+import { nodeExec, run, type LabCommandResult } from '../../src/lab/exec.js';
+import { readLabState, type LabState } from '../../src/lab/state.js';
+
+export const TEST_LAB_DIR = process.env.MIRRORCTL_TEST_LAB ?? '/tmp/mirrorctl-test-lab';
+
+export type { LabHostName, LabNodeName, LabCommandResult };
+
+export interface TestLab {
+  dir: string;
+  /** DIR/mirrorctl.yaml, the site's inventory. */
+  inventory: string;
+  identityFile: string;
+  knownHostsFile: string;
+  /** e.g. "10.213.57" (the lab's /24 is `${subnet}.0/24`). */
+  subnet: string;
+  /** Address of each node, and of the bridge (the control machine on the lab network). */
+  addresses: Record<LabNodeName | 'bridge', string>;
+  /** The portable IP without and with its prefix: "10.213.57.100", "10.213.57.100/24". */
+  portableIp: string;
+  portableCidr: string;
+  /** Network namespace names (`ip netns`), and root-side veth ends per node; inside, the interface is eth0. */
+  netns: Record<LabNodeName, string>;
+  veth: Record<LabNodeName, string>;
+  bridge: string;
+  /** Bind-mounted mount-namespace files (nsenter --mount=...). */
+  mountNs: Record<LabHostName, string>;
+  state: LabState;
+  /** Runs `sh -c command` inside a node (nsenter into its network and mount namespaces), as root. */
+  hostExec(node: LabNodeName, command: string, options?: { input?: string; timeoutMs?: number }): Promise<LabCommandResult>;
+  /** OpenSSH client arguments for a host: `ssh ...sshArgs(host) 'command'`. */
+  sshArgs(host: LabHostName): string[];
+  /** Runs a command on a host with the real OpenSSH client (strict host key checking). */
+  ssh(host: LabHostName, command: string): Promise<LabCommandResult>;
+  /** Where a file under /root, /etc/wiki, /srv or /var/lib/postgresql of a host lives on the control machine. */
+  hostPath(host: LabHostName, path: string): string;
+  /** "Primary host cut off": root-side veth down, every process in the host killed. */
+  cut(host: LabHostName): Promise<void>;
+  /** "Old host back": veth up, /run cleared as at a boot, sshd, memcached, web app, PostgreSQL (in its data dir's role). */
+  restore(host: LabHostName, options?: { dropPortableIp?: boolean }): Promise<void>;
+}
+
+/** Describes the lab in `dir` (which must be up). */
+export async function describeLab(dir: string): Promise<TestLab> {
+  const names = labNames(dir);
+  const state = await readLabState(names);
+  if (!state) throw new Error(`No lab in ${dir}`);
+  const sshArgs = (host: LabHostName) => [
+    '-i', names.identityFile,
+    '-o', `UserKnownHostsFile=${names.knownHostsFile}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=5',
+    `root@${state.nodes[host].address}`,
+  ];
+  return {
+    dir,
+    inventory: names.inventoryFile,
+    identityFile: names.identityFile,
+    knownHostsFile: names.knownHostsFile,
+    subnet: state.subnet,
+    addresses: {
+      web1: state.nodes.web1.address,
+      web2: state.nodes.web2.address,
+      client: state.nodes.client.address,
+      bridge: state.bridgeAddress,
+    },
+    portableIp: state.portableIp,
+    portableCidr: state.portableCidr,
+    netns: { web1: state.nodes.web1.netns, web2: state.nodes.web2.netns, client: state.nodes.client.netns },
+    veth: { web1: state.nodes.web1.veth, web2: state.nodes.web2.veth, client: state.nodes.client.veth },
+    bridge: state.bridge,
+    mountNs: { ...names.mountNs },
+    state,
+    hostExec: (node, command, options) => nodeExec(names, node, command, options),
+    sshArgs,
+    ssh: (host, command) => run('ssh', [...sshArgs(host), command], { timeoutMs: 60_000 }),
+    hostPath: (host, path) => labHostPath(names, host, path),
+    cut: async (host) => (await import('../../src/lab/cut.js')).labCut(dir, host),
+    restore: async (host, options) => (await import('../../src/lab/cut.js')).labRestore(dir, host, options),
+  };
+}
+
+/** Brings the test lab up (or checks it and restarts what stopped) and describes it. */
+export async function ensureLab(): Promise<TestLab> {
+  const { labUpAt } = await import('../../src/lab/up.js');
+  await labUpAt(TEST_LAB_DIR, () => undefined);
+  return describeLab(TEST_LAB_DIR);
+}
