@@ -29,6 +29,26 @@ export async function main(argv: string[]): Promise<void> {
   wire(program.command('run <playbook>').description('run a playbook (name or path)'), true, async (o, playbook) =>
     (await import('./commands/run.js')).runCommand(playbook!, o, commandLine),
   );
+  wire(
+    program
+      .command('failover')
+      .description('bring the site up on the mirror after the primary is lost')
+      .option('--to <host>', 'target host (default: the single reachable replica)')
+      .addOption(new Option('--mode <mode>', 'promote the mirror, or serve it read-only').choices(['promote', 'read-only']).default('promote')),
+    true,
+    async (o) => (await import('./commands/failover.js')).failoverCommand(o, commandLine),
+  );
+  wire(
+    program.command('switchover').description('planned move to the mirror, zero data loss; run again to switch back').option('--to <host>', 'target host (default: the single reachable replica)'),
+    true,
+    async (o) => (await import('./commands/switchover.js')).switchoverCommand(o, commandLine),
+  );
+  wire(program.command('rejoin <host>').description('make a returned old primary a streaming replica again'), true, async (o, host) =>
+    (await import('./commands/rejoin.js')).rejoinCommand(host!, o, commandLine),
+  );
+  wire(program.command('status').description('who serves the site: roles, lag, portable IP, sessions, cache'), false, async (o) =>
+    (await import('./commands/status.js')).statusCommand(o),
+  );
   wire(program.command('validate [playbook]').description('check the inventory and playbooks offline'), false, async (o, playbook) =>
     (await import('./commands/validate.js')).validateCommand(playbook, o),
   );
@@ -41,6 +61,20 @@ export async function main(argv: string[]): Promise<void> {
   wire(program.command('unlock').description('remove stale site locks, after confirmation'), false, async (o) =>
     (await import('./commands/unlock.js')).unlockCommand(o),
   );
+
+  const lab = program.command('lab').description('a local sandbox site: two hosts in network namespaces (root, Linux)');
+  for (const [name, about] of [
+    ['up', 'build the lab (harmless when it is up)'],
+    ['down', 'remove every trace of the lab'],
+    ['status', 'tell which parts of the lab run'],
+  ] as const) {
+    wire(lab.command(name).description(about).option('--dir <dir>', 'lab directory', './mirrorctl-lab'), false, async (o) => {
+      const labCommands = await import('./commands/lab.js');
+      const run = name === 'up' ? labCommands.labUp : name === 'down' ? labCommands.labDown : labCommands.labStatus;
+      await run({ dir: o.dir!, json: o.json });
+      return 0;
+    });
+  }
 
   try {
     await program.parseAsync(argv);
