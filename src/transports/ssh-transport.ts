@@ -1,0 +1,253 @@
+// Commands and TCP forwards over one established ssh2 connection.
+import type { Duplex } from 'node:stream';
+import type { Client, ClientChannel } from 'ssh2';
+import { HostTrustError, HostUnreachableError } from '../errors.js';
+import type { HostEntry } from '../inventory/schema.js';
+import { ChannelLimit } from './channel-limit.js';
+import { hostLabel } from './host-key.js';
+import { quote } from './quote.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type ExecOptions, type Transport } from './types.js';
+
+/** Seconds GNU timeout waits after SIGTERM before SIGKILL. */
+const KILL_AFTER_S = 2;
+/** How long after the timeout a channel may stay open locally before it is closed. */
+const LOCAL_GRACE_MS = (KILL_AFTER_S + 1) * 1000;
+/** Delay before asking again when sshd refuses a session while others are open. */
+const SESSION_RETRY_MS = 250;
+
+/**
+ * The command line sent to the host. `timeout` (GNU, not --foreground) makes its own
+ * process group and kills all of it, so a timed-out command does not keep running
+ * after the channel is gone; `sudo -n` never prompts.
+ */
+export function remoteCommand(command: string, timeoutMs: number, sudo: boolean): string {
+  const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
+  const bounded = `env LC_ALL=C timeout -k ${KILL_AFTER_S} ${seconds} /bin/sh -c ${quote(command)}`;
+  return sudo ? `sudo -n ${bounded}` : bounded;
+}
+
+/**
+ * Asks sshd to signal the session's process group (OpenSSH >= 7.9: killpg of the
+ * session leader, which is our `timeout`). OpenSSH refuses this for root logins
+ * ("session signalling requires privilege separation"), so it is best effort: the
+ * remote `timeout` still bounds the command. ssh2's `channel.signal()` silently does
+ * nothing once stdin is closed, and we always close stdin, so this goes through the
+ * protocol object directly.
+ */
+function signalSession(channel: ClientChannel, name: string): void {
+  const internals = channel as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+  };
+  try {
+    const state = internals.outgoing?.state;
+    if (internals.outgoing && (state === 'open' || state === 'eof')) internals._client?._protocol?.signal?.(internals.outgoing.id, name);
+  } catch {
+    // the connection is already gone
+  }
+}
+
+/** A Transport over one ssh2 connection: a channel per command, at most 8 at a time. */
+export class SshTransport implements Transport {
+  readonly host: string;
+  private readonly limit = new ChannelLimit();
+  private readonly onLost = new Set<(error: HostUnreachableError) => void>();
+  private lost: HostUnreachableError | null = null;
+  private closedByUs = false;
+
+  constructor(
+    private readonly entry: HostEntry,
+    private readonly client: Client,
+  ) {
+    this.host = entry.name;
+    client.on('error', (error: Error) => {
+      this.lost ??= this.lostError(`the SSH connection failed: ${error.message}`, error);
+    });
+    client.on('close', () => {
+      this.lost ??= this.closedByUs
+        ? new HostUnreachableError(this.host, `${hostLabel(entry)}: the SSH connection was closed by mirrorctl`)
+        : this.lostError('the SSH connection was lost');
+      for (const fail of [...this.onLost]) fail(this.lost);
+      this.onLost.clear();
+    });
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<CommandResult> {
+    const started = performance.now();
+    // Node timers overflow past 2^31-1 ms (and fire at once); nobody waits 24 days anyway.
+    const timeoutMs = Math.min(Math.max(options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, 1), 2 ** 31 - 1 - LOCAL_GRACE_MS);
+    if (this.lost) throw this.lost;
+    let release: () => void;
+    try {
+      release = await this.limit.acquire(options.signal);
+    } catch {
+      return this.result(command, started, { exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', timedOut: false });
+    }
+    const slot = { holdMs: 0 };
+    try {
+      return await this.runChannel(command, timeoutMs, options, started, slot);
+    } finally {
+      if (slot.holdMs > 0 && !this.lost) setTimeout(release, slot.holdMs).unref();
+      else release();
+    }
+  }
+
+  private runChannel(command: string, timeoutMs: number, options: ExecOptions, started: number, slot: { holdMs: number }): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      if (this.lost) return reject(this.lost);
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode: number | null = null;
+      let signal: string | null = null;
+      let timedOut = false;
+      let aborted = false;
+      let channel: ClientChannel | null = null;
+      let settled = false;
+      let hardStop: NodeJS.Timeout | undefined;
+
+      const cleanUp = () => {
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(hardStop);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.onLost.delete(onLost);
+      };
+      const finish = () => {
+        if (settled) return;
+        cleanUp();
+        if (aborted) {
+          exitCode = null;
+          signal = 'SIGKILL';
+        } else if (timedOut) {
+          // What the caller asked for timed out; GNU timeout's own 124 says nothing more.
+          exitCode = null;
+          signal ??= 'SIGTERM';
+        }
+        const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
+        resolve(this.result(command, started, { exitCode, signal, stdout: text(stdout), stderr: text(stderr), timedOut }));
+      };
+      const stopChannel = (name: string) => {
+        if (!channel) return;
+        signalSession(channel, name);
+        try {
+          channel.close();
+        } catch {
+          // the connection is already gone
+        }
+      };
+      const onLost = (error: HostUnreachableError) => {
+        if (settled) return;
+        cleanUp();
+        reject(error);
+      };
+      let requestedAt: number | null = null;
+      const onAbort = () => {
+        aborted = true;
+        stopChannel('KILL');
+        // sshd keeps the session (and counts it against MaxSessions) until the command
+        // exits; if it ignores the signal (it does for root logins), that is when the
+        // remote `timeout` ends it. The slot stays taken until then.
+        if (requestedAt !== null) slot.holdMs = Math.max(0, requestedAt + timeoutMs + LOCAL_GRACE_MS - performance.now());
+        finish();
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (channel) signalSession(channel, 'TERM'); // the remote `timeout` fires at the same moment anyway
+        hardStop = setTimeout(() => {
+          stopChannel('KILL');
+          finish();
+        }, LOCAL_GRACE_MS);
+      }, timeoutMs);
+
+      this.onLost.add(onLost);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const refused = (error: Error) => {
+        if (settled) return;
+        cleanUp();
+        reject(
+          new HostTrustError(this.host, `${hostLabel(this.entry)}: sshd refused to open a session (${error.message})`, {
+            hint: `check MaxSessions and any ForceCommand/Match rules in ${this.entry.name}'s sshd_config`,
+            cause: error,
+          }),
+        );
+      };
+      const open = () => {
+        requestedAt ??= performance.now();
+        this.client.exec(remoteCommand(command, timeoutMs, this.entry.ssh.sudo), (error, opened) => {
+          if (error) {
+            if (settled) return;
+            if (this.lost) return onLost(this.lost);
+            // A host with a MaxSessions below ours: wait for a sibling channel to finish.
+            if (this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
+            return refused(error);
+          }
+          attach(opened);
+        });
+      };
+      const attach = (opened: ClientChannel) => {
+        if (settled) {
+          opened.close();
+          return;
+        }
+        channel = opened;
+        opened.on('data', (chunk: Buffer) => stdout.push(chunk));
+        opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        opened.on('exit', (code: number | null, name?: string) => {
+          if (typeof code === 'number') exitCode = code;
+          else if (name) signal = name.startsWith('SIG') ? name : `SIG${name}`;
+        });
+        opened.on('error', () => undefined); // surfaced as a missing exit status, or by the connection
+        opened.on('close', () => {
+          // On a dropped connection the client's 'close' has already rejected us.
+          if (this.lost && !this.closedByUs && exitCode === null && signal === null && !timedOut && !aborted) return onLost(this.lost);
+          finish();
+        });
+        if (options.input) opened.end(options.input);
+        else opened.end();
+      };
+      open();
+    });
+  }
+
+  forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (error, channel) => {
+        if (!error) return resolve(channel);
+        reject(
+          this.lost ??
+            new Error(`${hostLabel(this.entry)}: cannot reach ${address}:${port} from the host: ${error.message}`, { cause: error }),
+        );
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.lost) return;
+    this.closedByUs = true;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, 2000);
+      this.client.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.client.end();
+    });
+  }
+
+  private result(command: string, started: number, outcome: Omit<CommandResult, 'command' | 'host' | 'durationMs'>): CommandResult {
+    return { command, host: this.host, durationMs: Math.round(performance.now() - started), ...outcome };
+  }
+
+  private lostError(what: string, cause?: unknown): HostUnreachableError {
+    return new HostUnreachableError(this.host, `${hostLabel(this.entry)}: ${what}`, {
+      hint: 'check the host is up and reachable, then run again (steps already done answer `done`)',
+      cause,
+    });
+  }
+}
