@@ -48,12 +48,15 @@ export async function labRestore(dir: string, host: LabHostName, options: Restor
   await ensurePrivateNsDir(names);
   await ensureMountNamespace(names, host);
   await resetRun(names, host);
-  const [sshd, memcached, webapp, postgres] = await Promise.all([
+  const started = await Promise.allSettled([
     ensureSshd(names, host),
     ensureMemcached(names, state, host),
     ensureWebapp(names, host),
     startPostgres(names, host),
   ]);
+  const [sshd, memcached, webapp, postgres] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
   state.pids[host] = { sshd, memcached, webapp, postgres };
   await writeLabState(names, state);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }

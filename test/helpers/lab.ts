@@ -3,6 +3,8 @@
 import { labNames, hostPath as labHostPath, type LabHostName, type LabNodeName } from '../../src/lab/paths.js';
 import { nodeExec, run, type LabCommandResult } from '../../src/lab/exec.js';
 import { readLabState, type LabState } from '../../src/lab/state.js';
+import { SSHD_LOG } from '../../src/lab/sshd.js';
+import { readFile } from 'node:fs/promises';
 
 export const TEST_LAB_DIR = process.env.MIRRORCTL_TEST_LAB ?? '/tmp/mirrorctl-test-lab';
 
@@ -40,6 +42,12 @@ export interface TestLab {
   cut(host: LabHostName): Promise<void>;
   /** "Old host back": veth up, /run cleared as at a boot, sshd, memcached, web app, PostgreSQL (in its data dir's role). */
   restore(host: LabHostName, options?: { dropPortableIp?: boolean }): Promise<void>;
+  /** sshd's log (LogLevel VERBOSE) of a host, on the control machine: one "Accepted publickey" line per connection. */
+  sshdLog: Record<LabHostName, string>;
+  /** Counts "Accepted publickey" lines in a host's sshd log (connections since the host's sshd first started). */
+  sshConnections(host: LabHostName): Promise<number>;
+  /** What differs from the freshly built lab (web1 primary with the IP, web2 streaming replica, sessions database). */
+  deviations(): Promise<string[]>;
 }
 
 /** Describes the lab in `dir` (which must be up). */
@@ -78,14 +86,32 @@ export async function describeLab(dir: string): Promise<TestLab> {
     sshArgs,
     ssh: (host, command) => run('ssh', [...sshArgs(host), command], { timeoutMs: 60_000 }),
     hostPath: (host, path) => labHostPath(names, host, path),
+    sshdLog: { web1: labHostPath(names, 'web1', SSHD_LOG), web2: labHostPath(names, 'web2', SSHD_LOG) },
+    sshConnections: async (host) => {
+      const log = await readFile(labHostPath(names, host, SSHD_LOG), 'utf8').catch(() => '');
+      return log.split('\n').filter((line) => line.includes('Accepted publickey')).length;
+    },
+    deviations: async () => (await import('../../src/lab/baseline.js')).labDeviations(dir),
     cut: async (host) => (await import('../../src/lab/cut.js')).labCut(dir, host),
     restore: async (host, options) => (await import('../../src/lab/cut.js')).labRestore(dir, host, options),
   };
 }
 
-/** Brings the test lab up (or checks it and restarts what stopped) and describes it. */
-export async function ensureLab(): Promise<TestLab> {
+/**
+ * Brings the test lab up (or checks it and restarts what stopped) and describes it.
+ * Unless `anyState`, a lab that an earlier test left elsewhere than its first state
+ * (roles swapped, IP moved, host cut, sessions read-only) is rebuilt from nothing.
+ */
+export async function ensureLab(options: { anyState?: boolean } = {}): Promise<TestLab> {
   const { labUpAt } = await import('../../src/lab/up.js');
   await labUpAt(TEST_LAB_DIR, () => undefined);
+  if (!options.anyState) {
+    const { labDeviations } = await import('../../src/lab/baseline.js');
+    if ((await labDeviations(TEST_LAB_DIR)).length > 0) {
+      const { labDownAt } = await import('../../src/lab/down.js');
+      await labDownAt(TEST_LAB_DIR, () => undefined);
+      await labUpAt(TEST_LAB_DIR, () => undefined);
+    }
+  }
   return describeLab(TEST_LAB_DIR);
 }

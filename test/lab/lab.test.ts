@@ -79,6 +79,7 @@ describe('mirrorctl lab', () => {
     expect(inventory.doc.http?.url).toBe(`http://${lab.portableIp}/health`);
     expect(inventory.doc.memcached?.servers).toEqual([`${lab.addresses.web1}:11211`, `${lab.addresses.web2}:11211`]);
     expect(inventory.hosts.get('web2')?.address).toBe(lab.addresses.web2);
+    expect(await lab.deviations()).toEqual([]);
   });
 
   it('hosts answer ssh with strict host keys and see different files at the same paths', async () => {
@@ -89,6 +90,9 @@ describe('mirrorctl lab', () => {
     expect(web1.stdout).toContain('.bashrc');
     expect(web1.stdout).toContain('run-ok');
     expect(web2.stdout).toContain('site.host = web2');
+    const before = await lab.sshConnections('web2');
+    await lab.ssh('web2', 'true');
+    expect(await eventually(async () => (await lab.sshConnections('web2')) === before + 1, 5000)).toBe(true);
     // The control machine's real /root and /etc/wiki are untouched by the hosts.
     await expect(stat('/etc/wiki/app.ini')).rejects.toThrow();
   });
@@ -195,11 +199,13 @@ describe('mirrorctl lab', () => {
     const unreachable = await run('ssh', [...lab.sshArgs('web1').map((a) => (a === 'ConnectTimeout=5' ? 'ConnectTimeout=1' : a)), 'true']);
     expect(unreachable.exitCode).toBe(255);
     await expect(fetch(`http://${lab.portableIp}/health`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
+    expect(await lab.deviations()).toContain('web1: link down');
     await lab.restore('web1');
     expect((await http(`http://${lab.portableIp}/health`)).body).toMatchObject({ host: 'web1', db_role: 'primary' });
     expect((await lab.ssh('web1', 'true')).exitCode).toBe(0);
     expect(await eventually(() => streaming(lab, 'web1', 'web2'))).toBe(true);
     expect(await memcacheGet(`${lab.addresses.web1}:11211`, 'lab-test')).toBeNull();
+    expect(await lab.deviations()).toEqual([]);
   });
 
   it('lab down leaves nothing behind, and leaves the other lab alone', async () => {
