@@ -4,10 +4,18 @@ import { httpExpect } from './http-expect.js';
 import { preflight } from './preflight.js';
 import { serviceRun } from './service-run.js';
 import { sessionsMode } from './sessions-mode.js';
+import { postgresPromote } from './postgres-promote.js';
+import { postgresStop } from './postgres-stop.js';
+import { postgresWaitReplay } from './postgres-wait-replay.js';
+import { postgresRejoin } from './postgres-rejoin.js';
 
 /** Every action a playbook may name. Heavy clients (pg, memjs) load inside the actions that use them. */
 export function actionRegistry(): ReadonlyMap<string, Action> {
   const all: Array<Action<any>> = [serviceRun, assertAction, sessionsMode, httpExpect, preflight];
+  all.push(postgresPromote);
+  all.push(postgresStop);
+  all.push(postgresWaitReplay);
+  all.push(postgresRejoin);
   return new Map(all.map((a) => [a.name, a as Action]));
 }
 

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { StepFailedError } from '../errors.js';
+import { databaseState } from '../site/database-state.js';
+import { controlData, databaseSettings, runService, serverRunning } from '../site/postgres-server.js';
+import { firstLine } from './host-transport.js';
+import { hostOf } from './postgres-common.js';
+import { defineAction } from './types.js';
+
+/** Stops a primary's PostgreSQL cleanly (fast shutdown); outputs the final checkpoint's LSN. */
+export const postgresStop = defineAction({
+  name: 'postgres.stop',
+  params: z.object({}).strict(),
+  outputs: ['lsn'],
+  needs: ['database'],
+  needsHost: true,
+  changes: true,
+  async check(ctx) {
+    const host = hostOf(ctx);
+    const database = databaseSettings(ctx.inventory);
+    const state = await databaseState(ctx.hosts, ctx.inventory, host);
+    if (state.role === 'primary') {
+      return { status: 'ready', summary: `will stop the primary on ${host} (fast shutdown; WAL now at ${state.currentLsn})` };
+    }
+    if (state.role === 'replica') {
+      return { status: 'done', summary: `${host} is in recovery (a replica, replayed to ${state.replayLsn}): nothing to stop`, outputs: { lsn: state.replayLsn ?? '0/0' } };
+    }
+    const transport = await ctx.hosts.get(host);
+    if (await serverRunning(transport, database, ctx.timeoutMs)) {
+      return { status: 'blocked', summary: `PostgreSQL on ${host} runs but does not accept connections (starting up or shutting down?); try again when it settles` };
+    }
+    const control = await controlData(transport, database, ctx.timeoutMs);
+    if (control.state === 'shut down' || control.state === 'shut down in recovery') {
+      return { status: 'done', summary: `PostgreSQL on ${host} is stopped (${control.state}; final checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
+    }
+    ctx.warn(`PostgreSQL on ${host} is not running but was not shut down cleanly (cluster state "${control.state}"): WAL written after its last checkpoint ${control.checkpointLsn} may not have reached the replica`);
+    return { status: 'done', summary: `PostgreSQL on ${host} is stopped, not cleanly (${control.state}; last checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
+  },
+  async apply(ctx) {
+    const host = hostOf(ctx);
+    const database = databaseSettings(ctx.inventory);
+    const transport = await ctx.hosts.get(host);
+    await runService(transport, database, 'stop', ctx.timeoutMs);
+    const control = await controlData(transport, database, ctx.timeoutMs);
+    if (control.state !== 'shut down') {
+      throw new StepFailedError(`\`${database.service.stop}\` on ${host} left the cluster "${control.state}", not "shut down"`, {
+        hint: `look at the server log on ${host}; stop it cleanly (pg_ctl stop -m fast) and run again`,
+      });
+    }
+    return { summary: `stopped PostgreSQL on ${host}; final checkpoint at ${control.checkpointLsn}`, outputs: { lsn: control.checkpointLsn } };
+  },
+  async verify(ctx) {
+    const host = hostOf(ctx);
+    const database = databaseSettings(ctx.inventory);
+    const transport = await ctx.hosts.get(host);
+    const [running, control] = await Promise.all([serverRunning(transport, database, ctx.timeoutMs), controlData(transport, database, ctx.timeoutMs)]);
+    const ok = !running && control.state === 'shut down';
+    const summary = ok
+      ? `no postmaster on ${host}; pg_controldata: shut down at ${control.checkpointLsn}`
+      : `${running ? 'a postmaster still runs' : 'no postmaster'} on ${host}; pg_controldata: ${firstLine(control.state)}`;
+    return { ok, summary, outputs: { lsn: control.checkpointLsn } };
+  },
+});

@@ -1,0 +1,83 @@
+import { ConfigError } from '../errors.js';
+import type { Inventory, InventoryDocument } from '../inventory/schema.js';
+import { CommandError } from '../transports/command-error.js';
+import { sh } from '../transports/quote.js';
+import type { CommandResult, Transport } from '../transports/types.js';
+
+// The PostgreSQL server seen from its host's shell: pg_controldata, pg_ctl status, the
+// operator's start/stop commands. PostgreSQL's programs run as the owner of data_dir.
+
+export type DatabaseSettings = NonNullable<InventoryDocument['database']>;
+
+/** The inventory's database section (validate guarantees it for actions that need it). */
+export function databaseSettings(inventory: Inventory): DatabaseSettings {
+  const database = inventory.doc.database;
+  if (!database) throw new ConfigError(`${inventory.file} has no database section`, { hint: 'add database: (spec section 5)' });
+  return database;
+}
+
+/** A shell command line that runs `command` (already quoted) as the OS user owning data_dir, from `/`. */
+export function asPostgresUser(database: DatabaseSettings, command: string): string {
+  return sh`u=$(stat -c %U ${database.data_dir}) && cd / && su "$u" -s /bin/sh -c ${`LC_ALL=C; export LC_ALL; ${command}`}`;
+}
+
+/** `bin_dir/NAME`. */
+export function pgBin(database: DatabaseSettings, name: string): string {
+  return `${database.bin_dir.replace(/\/+$/, '')}/${name}`;
+}
+
+/** What pg_controldata says about the cluster, as it stands on disk. */
+export interface ControlData {
+  /** "in production", "shut down", "shut down in recovery", "in archive recovery", ... */
+  state: string;
+  checkpointLsn: string;
+  timeline: number;
+  walLogHints: boolean;
+  checksums: boolean;
+}
+
+/** Runs pg_controldata on the host (LC_ALL=C, so the labels are English). */
+export async function controlData(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<ControlData> {
+  const result = await host.exec(asPostgresUser(database, sh`${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`), { timeoutMs });
+  if (result.exitCode !== 0) throw new CommandError(result);
+  return parseControlData(result.stdout, result);
+}
+
+/** Parses pg_controldata's `Label: value` lines. */
+export function parseControlData(text: string, result?: CommandResult): ControlData {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  const need = (label: string): string => {
+    const value = fields.get(label);
+    if (value === undefined) {
+      if (result) throw new CommandError({ ...result, exitCode: result.exitCode ?? 1, stderr: `pg_controldata printed no "${label}"` });
+      throw new Error(`pg_controldata printed no "${label}"`);
+    }
+    return value;
+  };
+  return {
+    state: need('Database cluster state'),
+    checkpointLsn: need('Latest checkpoint location'),
+    timeline: Number(need("Latest checkpoint's TimeLineID")),
+    walLogHints: need('wal_log_hints setting') === 'on',
+    checksums: (fields.get('Data page checksum version') ?? '0') !== '0',
+  };
+}
+
+/** True when a postmaster runs on the data directory (`pg_ctl status` exits 0). */
+export async function serverRunning(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<boolean> {
+  const result = await host.exec(asPostgresUser(database, sh`${pgBin(database, 'pg_ctl')} status -D ${database.data_dir}`), { timeoutMs });
+  if (result.exitCode === 0) return true;
+  if (result.exitCode === 3) return false;
+  throw new CommandError(result);
+}
+
+/** Runs the inventory's `database.service.stop` or `start`, as the operator wrote it. */
+export async function runService(host: Transport, database: DatabaseSettings, which: 'start' | 'stop', timeoutMs: number): Promise<CommandResult> {
+  const result = await host.exec(database.service[which], { timeoutMs });
+  if (result.exitCode !== 0 || result.timedOut) throw new CommandError(result);
+  return result;
+}

@@ -1,0 +1,190 @@
+import type { Duplex } from 'node:stream';
+import type { Client } from 'pg';
+import { ConfigError, HostTrustError, HostUnreachableError, MirrorError } from '../errors.js';
+import type { Inventory } from '../inventory/schema.js';
+import type { HostPool } from '../transports/pool.js';
+
+// PostgreSQL reached through each host's SSH connection (a forwarded channel to
+// 127.0.0.1:database.port on the host): one pg.Client per host per run, kept in
+// pool.cache and ended when the run ends.
+
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** SQLSTATEs that mean "the server is there but not accepting work": starting, stopping, crashed. */
+const DOWN_CODES = new Set(['57P01', '57P02', '57P03']);
+
+/** The host answers over SSH but its PostgreSQL does not (refused, starting up or shutting down). */
+export class DatabaseDownError extends MirrorError {
+  readonly host: string;
+  constructor(host: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`PostgreSQL on ${host} is down (${detail})`, 3, {
+      hint: 'start it, or run a playbook that expects it down',
+      cause: options.cause,
+    });
+    this.host = host;
+  }
+}
+
+interface Connection {
+  client: Client;
+  /** statement_timeout currently set on the session, in ms. */
+  statementTimeoutMs: number;
+}
+
+/** Runs one SQL statement on `host`'s PostgreSQL and returns its rows. */
+export async function pgQuery<T = Record<string, unknown>>(
+  pool: HostPool,
+  inventory: Inventory,
+  host: string,
+  sql: string,
+  params: unknown[] = [],
+  timeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
+): Promise<T[]> {
+  const connection = await connectionFor(pool, inventory, host);
+  try {
+    if (connection.statementTimeoutMs !== timeoutMs) {
+      await connection.client.query({ text: `SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`, query_timeout: timeoutMs + 2000 } as never);
+      connection.statementTimeoutMs = timeoutMs;
+    }
+    const result = await connection.client.query({ text: sql, values: params, query_timeout: timeoutMs + 2000 } as never);
+    return (result as unknown as { rows: T[] }).rows;
+  } catch (error) {
+    if (!isSqlError(error)) dropConnection(pool, host, connection);
+    throw asPostgresError(host, error);
+  }
+}
+
+/** The cached connection of `host`, or a new one (the previous one errored or the server restarted). */
+function connectionFor(pool: HostPool, inventory: Inventory, host: string): Promise<Connection> {
+  const key = cacheKey(host);
+  let pending = pool.cache.get(key) as Promise<Connection> | undefined;
+  if (!pending) {
+    pending = connect(pool, inventory, host);
+    pool.cache.set(key, pending);
+    pending.catch(() => {
+      if (pool.cache.get(key) === pending) pool.cache.delete(key);
+    });
+    registerCloser(pool);
+  }
+  return pending;
+}
+
+async function connect(pool: HostPool, inventory: Inventory, host: string): Promise<Connection> {
+  const database = inventory.doc.database;
+  if (!database) throw new ConfigError(`${inventory.file} has no database section`, { hint: 'add database: (spec section 5)' });
+  const password = passwordOf(inventory);
+  const transport = await pool.get(host);
+  // What the tunnel failed with, so that pg's generic "connection error" can be told apart.
+  let openError: unknown = null;
+  const open = async (): Promise<Duplex> => {
+    try {
+      return await transport.forward(database.port);
+    } catch (error) {
+      openError = error;
+      throw error;
+    }
+  };
+  const { tunnelStream } = await import('../transports/tunnel-stream.js');
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    stream: tunnelStream(open) as never,
+    user: database.user,
+    database: database.dbname,
+    password,
+    application_name: 'mirrorctl',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: DEFAULT_QUERY_TIMEOUT_MS,
+  });
+  const connection: Connection = { client, statementTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS };
+  // An idle client whose server went away emits 'error': forget it, the next query reconnects.
+  client.on('error', () => dropConnection(pool, host, connection));
+  client.on('end', () => dropConnection(pool, host, connection));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.end().catch(() => undefined);
+    if (openError instanceof HostUnreachableError || openError instanceof HostTrustError) throw openError;
+    if (openError) throw new DatabaseDownError(host, `nothing answers on port ${database.port}`, { cause: openError });
+    throw asPostgresError(host, error);
+  }
+  return connection;
+}
+
+/** Forgets `connection` if it is still the cached one for `host`, and closes it. */
+function dropConnection(pool: HostPool, host: string, connection: Connection): void {
+  const key = cacheKey(host);
+  const cached = pool.cache.get(key) as Promise<Connection> | undefined;
+  if (cached) {
+    cached.then(
+      (c) => {
+        if (c === connection && pool.cache.get(key) === cached) pool.cache.delete(key);
+      },
+      () => undefined,
+    );
+  }
+  connection.client.end().catch(() => undefined);
+}
+
+/** Once per pool: end every cached client when the run ends. */
+function registerCloser(pool: HostPool): void {
+  if (pool.cache.has(CLOSER_KEY)) return;
+  pool.cache.set(CLOSER_KEY, true);
+  pool.onClose(async () => {
+    const clients = [...pool.cache.entries()].filter(([k]) => k.startsWith(KEY_PREFIX)).map(([, v]) => v as Promise<Connection>);
+    await Promise.all(
+      clients.map((pending) =>
+        pending.then(
+          (c) => Promise.race([c.client.end(), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]),
+          () => undefined,
+        ),
+      ),
+    );
+  });
+}
+
+const KEY_PREFIX = 'postgres:client:';
+const CLOSER_KEY = 'postgres:closer';
+
+function cacheKey(host: string): string {
+  return `${KEY_PREFIX}${host}`;
+}
+
+/** The database password from the environment variable the inventory names (never the value in messages). */
+function passwordOf(inventory: Inventory): string | undefined {
+  const name = inventory.doc.database?.password_env;
+  if (!name) return undefined;
+  const value = process.env[name];
+  if (value === undefined) {
+    throw new ConfigError(`environment variable ${name} (database.password_env) is not set`, { hint: `export ${name}=... before running mirrorctl` });
+  }
+  return value;
+}
+
+/** True for an error the server sent about the statement itself (the session is still usable). */
+function isSqlError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !DOWN_CODES.has(code) && !code.startsWith('08');
+}
+
+/** One error type per cause: the host (as is), the server down, or the statement's own failure. */
+function asPostgresError(host: string, error: unknown): Error {
+  if (error instanceof MirrorError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && DOWN_CODES.has(code)) return new DatabaseDownError(host, message, { cause: error });
+  if (/Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(message)) {
+    return new DatabaseDownError(host, `the connection was closed: ${message}`, { cause: error });
+  }
+  return new PostgresError(host, message, { cause: error, code: typeof code === 'string' ? code : null });
+}
+
+/** A statement PostgreSQL refused or that timed out (the server itself is up). */
+export class PostgresError extends MirrorError {
+  readonly host: string;
+  readonly code: string | null;
+  constructor(host: string, message: string, options: { cause?: unknown; code: string | null }) {
+    super(`PostgreSQL on ${host}: ${message}`, 1, { cause: options.cause });
+    this.host = host;
+    this.code = options.code;
+  }
+}
