@@ -8,10 +8,20 @@ import { postgresPromote } from './postgres-promote.js';
 import { postgresStop } from './postgres-stop.js';
 import { postgresWaitReplay } from './postgres-wait-replay.js';
 import { postgresRejoin } from './postgres-rejoin.js';
+import { ipRelease } from './ip-release.js';
+import { ipClaim } from './ip-claim.js';
+import { ipMove } from './ip-move.js';
+import { memcachedFlush } from './memcached-flush.js';
+import { filesSync } from './files-sync.js';
 
 /** Every action a playbook may name. Heavy clients (pg, memjs) load inside the actions that use them. */
 export function actionRegistry(): ReadonlyMap<string, Action> {
   const all: Array<Action<any>> = [serviceRun, assertAction, sessionsMode, httpExpect, preflight];
+  all.push(ipRelease);
+  all.push(ipClaim);
+  all.push(ipMove);
+  all.push(memcachedFlush);
+  all.push(filesSync);
   all.push(postgresPromote);
   all.push(postgresStop);
   all.push(postgresWaitReplay);

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { StepFailedError } from '../errors.js';
+import { announce, arpAnswer, arpResponders, segmentInterface } from '../site/arp.js';
+import {
+  addAddress,
+  inspectInterface,
+  interfaceProblem,
+  ipHolders,
+  macOf,
+  portableIp,
+  removeAddress,
+  type PortableIp,
+} from '../site/portable-ip.js';
+import type { Transport } from '../transports/types.js';
+import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
+
+// ip.claim (and ip.move, which is a claim that names the old holder): the portable IP
+// ends on exactly one host, the target. The check, apply and verify live here and
+// ip-move.ts calls them.
+
+/** The portable IP comes to the step's host; every other holder lets go of it. */
+export const ipClaim = defineAction({
+  name: 'ip.claim',
+  params: z.object({}).strict(),
+  outputs: [],
+  needs: ['portable_ip'],
+  needsHost: true,
+  changes: true,
+  check: (ctx) => checkClaim(ctx, ctx.host!, null),
+  apply: (ctx) => applyClaim(ctx, ctx.host!, null),
+  verify: (ctx) => verifyClaim(ctx, ctx.host!, null),
+});
+
+/** Read-only: can `target` take the address, and does it already hold it alone? */
+export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult> {
+  const ip = portableIp(ctx.inventory);
+  if (from === target) return { status: 'blocked', summary: `from and to are both ${target}` };
+  if (from !== null && !(await ctx.hosts.reachable(from))) {
+    ctx.warn(`${from} does not answer: ${ip.cidr} is only claimed on ${target} (release it on ${from} when it is back)`);
+  }
+  const host = await ctx.hosts.get(target);
+  const [report, found] = await Promise.all([
+    inspectInterface(host, ip.iface, ['ip', 'arping']),
+    ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
+  ]);
+  const problem = interfaceProblem(report, target, ip.iface, true);
+  if (problem) return { status: 'blocked', summary: problem };
+
+  const others = found.holders.filter((h) => h !== target);
+  const unknown = found.unreachable.length > 0 ? `; ${found.unreachable.join(', ')} did not answer (cannot tell whether it holds ${ip.address})` : '';
+  if (found.perHost.get(target) === true && others.length === 0) {
+    return { status: 'done', summary: `${ip.cidr} is on ${target} only${unknown}` };
+  }
+
+  let arp = '';
+  if (ctx.phase === 'plan') {
+    const stranger = await strangerOnSegment(ctx, host, ip, others, found.unreachable);
+    if (stranger) return { status: 'blocked', summary: stranger };
+    arp = others.length > 0 ? `; only ${others.join(' and ')} answer${others.length === 1 ? 's' : ''} ARP` : '; nobody answers ARP for it';
+  }
+  return { status: 'ready', summary: `${describeChange(ip, target, others, found.perHost.get(target) === true)}${arp}${unknown}` };
+}
+
+/** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
+export async function applyClaim(ctx: StepContext, target: string, from: string | null): Promise<ApplyResult> {
+  const ip = portableIp(ctx.inventory);
+  const host = await ctx.hosts.get(target);
+  const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
+  const others = found.holders.filter((h) => h !== target);
+  const transports = await Promise.all(others.map((name) => ctx.hosts.get(name)));
+
+  const removals = await Promise.allSettled(transports.map((t) => removeAddress(t, ip)));
+  const released = transports.filter((_, i) => removals[i]!.status === 'fulfilled');
+  const failed = removals.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await putBack(released, ip);
+    throw new StepFailedError(`${messageOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
+  }
+  ctx.hosts.cache.set(releasedKey(ctx), others);
+  try {
+    await addAddress(host, ip);
+  } catch (error) {
+    const back = await putBack(released, ip);
+    throw new StepFailedError(`${messageOf(error)}; ${back}`, { cause: error });
+  }
+  await announce(host, ip.iface, ip.address, ip.arpCount);
+  const what = others.length > 0 ? `released on ${others.join(', ')}, added on ${target}` : `added on ${target}`;
+  return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background` };
+}
+
+/** The address is on the target alone, and ARP for it is answered with the target's MAC. */
+export async function verifyClaim(ctx: StepContext, target: string, from: string | null): Promise<VerifyResult> {
+  const ip = portableIp(ctx.inventory);
+  const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
+  if (found.holders.length !== 1 || found.holders[0] !== target) {
+    const where = found.holders.length === 0 ? 'on no host' : `on ${found.holders.join(' and ')}`;
+    return { ok: false, summary: `${ip.cidr} is ${where}, not on ${target} alone` };
+  }
+  const targetMac = await macOf(await ctx.hosts.get(target), ip.iface);
+  const released = (ctx.hosts.cache.get(releasedKey(ctx)) as string[] | undefined) ?? [];
+  const asker = await arpAsker(ctx, ip, target, released);
+  if (!asker) return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
+  const mac = await arpAnswer(asker.transport, asker.iface, ip.address);
+  if (mac === null) return { ok: false, summary: `${ip.cidr} is on ${target} only, but nobody answers ARP for it from ${asker.name}` };
+  if (mac !== targetMac) return { ok: false, summary: `ARP for ${ip.address} from ${asker.name} is answered by ${mac}, not by ${target} (${targetMac})` };
+  return { ok: true, summary: `${ip.cidr} is on ${target} only; ARP from ${asker.name} answers with ${target}'s MAC ${mac}` };
+}
+
+/** Hosts asked about the address besides portable_ip.hosts. */
+function asked(target: string, from: string | null): string[] {
+  return from === null ? [target] : [from, target];
+}
+
+function releasedKey(ctx: StepContext): string {
+  return `ip.claim:released:${ctx.stepId}`;
+}
+
+function describeChange(ip: PortableIp, target: string, others: string[], onTarget: boolean): string {
+  if (others.length === 0) return `will add ${ip.cidr} on ${target} (no host holds it)`;
+  if (onTarget || others.length > 1) {
+    const all = onTarget ? [...others, target] : others;
+    return `${ip.cidr} is on ${all.join(' and ')}: will release it from ${others.join(', ')} and keep it on ${target}`;
+  }
+  return `will move ${ip.cidr} from ${others[0]} to ${target}`;
+}
+
+/**
+ * ARP probe from the target: a MAC that answers and belongs to no known holder means another
+ * machine uses the address, and claiming it would make two machines answer.
+ */
+async function strangerOnSegment(ctx: StepContext, host: Transport, ip: PortableIp, holders: string[], unreachable: string[]): Promise<string | null> {
+  const [responders, known] = await Promise.all([
+    arpResponders(host, ip.iface, ip.address),
+    Promise.all(holders.map(async (name) => macOf(await ctx.hosts.get(name), ip.iface))),
+  ]);
+  const strangers = responders.filter((mac) => !known.includes(mac));
+  if (strangers.length === 0) return null;
+  const maybe = unreachable.length > 0 ? ` (${unreachable.join(', ')} does not answer SSH: it may be that host)` : '';
+  const macs = strangers.join(', ');
+  return `another machine (MAC ${macs}) answers ARP for ${ip.address}${maybe}: find it and remove the address there first`;
+}
+
+interface ArpAsker {
+  name: string;
+  transport: Transport;
+  iface: string;
+}
+
+/** Who asks ARP in the verify: the control machine when it is on the segment, else a released holder (else another known host). */
+async function arpAsker(ctx: StepContext, ip: PortableIp, target: string, released: string[]): Promise<ArpAsker | null> {
+  const { LocalTransport } = await import('../transports/local.js');
+  const local = new LocalTransport('control machine');
+  const dev = await segmentInterface(local, ip.address);
+  if (dev && (await local.exec('command -v arping', { timeoutMs: 5000 })).exitCode === 0) {
+    return { name: `the control machine (${dev})`, transport: local, iface: dev };
+  }
+  const candidates = [...released, ...ip.hosts.filter((h) => h !== target && !released.includes(h))];
+  for (const name of candidates) {
+    if (await ctx.hosts.reachable(name)) return { name, transport: await ctx.hosts.get(name), iface: ip.iface };
+  }
+  return null;
+}
+
+/** Re-adds the address on hosts it was taken from; says what happened, for the failure message. */
+async function putBack(hosts: Transport[], ip: PortableIp): Promise<string> {
+  if (hosts.length === 0) return `${ip.cidr} is on no host`;
+  const results = await Promise.allSettled(hosts.map((t) => addAddress(t, ip)));
+  const names = hosts.map((t) => t.host);
+  const failed = names.filter((_, i) => results[i]!.status === 'rejected');
+  return failed.length === 0
+    ? `${ip.cidr} was put back on ${names.join(', ')}`
+    : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (\`ip addr add ${ip.cidr} dev ${ip.iface}\`)`;
+}
+
+function messageOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'sentence' in error && typeof error.sentence === 'string') return error.sentence;
+  return error instanceof Error ? error.message : String(error);
+}

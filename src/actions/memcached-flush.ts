@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { StepFailedError } from '../errors.js';
+import { hostOfServer } from '../inventory/sections.js';
+import { flushAll, hasKey, memcachedState, setKey } from '../site/memcached.js';
+import { defineAction, type StepContext } from './types.js';
+
+// memcached forgets every page of the old primary. Never `done`: it always runs.
+// Proof of a flush is a sentinel key written just before it and gone after it;
+// not the `cmd_flush` counter, which a refused flush_all increments too.
+
+const PER_SERVER_TIMEOUT_MS = 2000;
+const SENTINEL_TTL_S = 600;
+
+const server = z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port');
+
+export const memcachedFlush = defineAction({
+  name: 'memcached.flush',
+  params: z.object({ servers: z.array(server).min(1).optional() }).strict(),
+  outputs: ['flushed'],
+  needs: [],
+  needsHost: false,
+  changes: true,
+  async check(ctx, p) {
+    const { flush, skipped, problems } = await survey(ctx, serversOf(ctx, p.servers));
+    if (problems.length > 0) return { status: 'blocked', summary: problems.join('; ') };
+    const skippedNote = skipped.length > 0 ? `; skipping ${skipped.join(', ')} (host does not answer)` : '';
+    if (flush.length === 0) return { status: 'ready', summary: `no memcached server answers: nothing to flush${skippedNote}` };
+    const items = flush.map((s) => `${s.server}: ${s.items ?? '?'} items`).join(', ');
+    return { status: 'ready', summary: `will flush ${count(flush.length)} (${items})${skippedNote}` };
+  },
+  async apply(ctx, p) {
+    const { flush, problems } = await survey(ctx, serversOf(ctx, p.servers), false);
+    if (problems.length > 0) throw new StepFailedError(problems.join('; '));
+    const servers = flush.map((s) => s.server);
+    const sentinel = `mirrorctl:flush-sentinel:${randomBytes(8).toString('hex')}`;
+    await Promise.all(servers.map((s) => setKey(s, sentinel, '1', SENTINEL_TTL_S, PER_SERVER_TIMEOUT_MS)));
+    const results = await Promise.allSettled(servers.map((s) => flushAll(s, PER_SERVER_TIMEOUT_MS)));
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failed.length > 0) throw new StepFailedError(failed.join('; '), { hint: 'flush it by hand (`echo flush_all | nc HOST PORT`) or restart it' });
+    ctx.hosts.cache.set(sentinelKey(ctx), { sentinel, servers });
+    return { summary: `flushed ${count(servers.length)}`, outputs: { flushed: servers.length } };
+  },
+  async verify(ctx) {
+    const flushed = ctx.hosts.cache.get(sentinelKey(ctx)) as { sentinel: string; servers: string[] } | undefined;
+    if (!flushed) return { ok: false, summary: 'no flush was recorded for this step' };
+    const present = await Promise.all(flushed.servers.map((s) => hasKey(s, flushed.sentinel, PER_SERVER_TIMEOUT_MS)));
+    const stale = flushed.servers.filter((_, i) => present[i]);
+    if (stale.length > 0) return { ok: false, summary: `the sentinel key written before the flush is still on ${stale.join(', ')}` };
+    return { ok: true, summary: `the sentinel key is gone on ${count(flushed.servers.length)}`, outputs: { flushed: flushed.servers.length } };
+  },
+});
+
+function serversOf(ctx: StepContext, servers: string[] | undefined): string[] {
+  const list = servers ?? ctx.inventory.doc.memcached?.servers;
+  if (!list) throw new StepFailedError(`step ${ctx.stepId} names no servers and ${ctx.inventory.file} has no memcached section`, { hint: 'add memcached.servers to the inventory or `servers` to the step' });
+  return list;
+}
+
+/**
+ * Asks every server in parallel. A server that does not answer is skipped (with a
+ * warning) when its host is unreachable in this run: a cache that is down holds
+ * nothing. Otherwise it blocks, as does a server that refuses flushes (-F).
+ */
+async function survey(ctx: StepContext, servers: string[], warn = true) {
+  const states = await Promise.all(servers.map((s) => memcachedState(s, PER_SERVER_TIMEOUT_MS)));
+  const flush = states.filter((s) => s.up && s.flushEnabled !== false);
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  for (const state of states) {
+    if (state.up && state.flushEnabled === false) {
+      problems.push(`memcached ${state.server} refuses flushes (started with -F / flush_enabled no)`);
+      continue;
+    }
+    if (state.up) continue;
+    const host = hostOfServer(ctx.inventory, state.server);
+    if (host !== null && !(await ctx.hosts.reachable(host))) {
+      skipped.push(state.server);
+      if (warn) ctx.warn(`memcached ${state.server} skipped: ${host} does not answer (a cache that is down holds nothing)`);
+    } else {
+      problems.push(`memcached ${state.server} does not answer${host ? ` although ${host} does` : ''}`);
+    }
+  }
+  return { flush, skipped, problems };
+}
+
+function sentinelKey(ctx: StepContext): string {
+  return `memcached.flush:sentinel:${ctx.stepId}`;
+}
+
+function count(n: number): string {
+  return `${n} server${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,58 @@
+import { sh } from '../transports/quote.js';
+import type { Transport } from '../transports/types.js';
+
+// ARP questions about the portable IP, with iputils arping. Its -w and -i take whole
+// seconds, so every probe here costs up to a second: none of them belongs inside the
+// gap between releasing the address on one host and adding it on another.
+
+const MAC = /\[((?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2})\]/;
+
+/** The MACs in arping's "Unicast reply from A [MAC]" lines, lower case, without repeats. */
+export function repliesOf(arpingOutput: string): string[] {
+  const macs = arpingOutput
+    .split('\n')
+    .filter((line) => /reply from/i.test(line))
+    .map((line) => MAC.exec(line)?.[1]?.toLowerCase())
+    .filter((mac): mac is string => mac !== undefined);
+  return [...new Set(macs)];
+}
+
+/**
+ * Every MAC that answers for `address` within one second, asked from `host`:
+ * broadcast requests (-b), no -c (arping would stop at the first reply) and no -D
+ * (duplicate detection also stops at the first), so two answering machines are both seen.
+ */
+export async function arpResponders(host: Transport, iface: string, address: string): Promise<string[]> {
+  const result = await host.exec(sh`arping -b -w 1 -I ${iface} ${address}`, { timeoutMs: 5000 });
+  // Exit 1 only means nobody answered; anything else is arping failing.
+  if (result.exitCode !== 0 && result.exitCode !== 1) throw new Error(`arping on ${host.host} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  return repliesOf(result.stdout);
+}
+
+/** The MAC of the first machine that answers for `address`, or null within a second. */
+export async function arpAnswer(host: Transport, iface: string, address: string): Promise<string | null> {
+  const result = await host.exec(sh`arping -c 1 -w 1 -I ${iface} ${address}`, { timeoutMs: 5000 });
+  return repliesOf(result.stdout)[0] ?? null;
+}
+
+/**
+ * Sends `count` gratuitous ARP announcements for `address` in the background (one a second)
+ * and returns at once: setsid takes arping out of the command's process group, so neither
+ * the remote `timeout` wrapper nor the closing SSH channel ends it.
+ */
+export async function announce(host: Transport, iface: string, address: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  await host.exec(sh`nohup setsid arping -U -c ${count} -I ${iface} ${address} </dev/null >/dev/null 2>&1 &`, { timeoutMs: 5000 });
+}
+
+/**
+ * The control machine's interface on the address's segment: `ip -o route get` names a
+ * `dev` and no `via` gateway. Null when the address is only reached through a router.
+ */
+export async function segmentInterface(local: Transport, address: string): Promise<string | null> {
+  const result = await local.exec(sh`ip -o route get ${address}`, { timeoutMs: 5000 });
+  if (result.exitCode !== 0) return null;
+  const line = result.stdout.trim();
+  if (/^local\s/.test(line) || /\svia\s/.test(line)) return null;
+  return /\sdev\s+(\S+)/.exec(line)?.[1] ?? null;
+}

@@ -1,0 +1,146 @@
+import { ConfigError, StepFailedError } from '../errors.js';
+import type { Inventory } from '../inventory/schema.js';
+import type { HostPool } from '../transports/pool.js';
+import { sh } from '../transports/quote.js';
+import type { Transport } from '../transports/types.js';
+
+// The portable IP as the hosts see it: who holds it, the interface it lives on,
+// adding and removing it.
+
+const ASK_TIMEOUT_MS = 10_000;
+
+/** The inventory's portable_ip section, split into what commands need. */
+export interface PortableIp {
+  /** As in the inventory: "a.b.c.d/nn". */
+  cidr: string;
+  /** Without the prefix: what ARP asks for. */
+  address: string;
+  iface: string;
+  hosts: string[];
+  arpCount: number;
+}
+
+export function portableIp(inventory: Inventory): PortableIp {
+  const section = inventory.doc.portable_ip;
+  if (!section) throw new ConfigError(`${inventory.file}: section "portable_ip" is missing`, { hint: 'add portable_ip (address and interface)' });
+  return {
+    cidr: section.address,
+    address: section.address.split('/')[0]!,
+    iface: section.interface,
+    hosts: section.hosts ?? inventory.doc.database?.hosts ?? [],
+    arpCount: section.arp_count,
+  };
+}
+
+export interface IpHolders {
+  holders: string[];
+  unreachable: string[];
+  /** null: the host did not answer. */
+  perHost: Map<string, boolean | null>;
+}
+
+/** Which of portable_ip.hosts (plus `extra`) hold the address: one `ip -o addr show dev IFACE` each, in parallel. */
+export async function ipHolders(pool: HostPool, inventory: Inventory, extra: string[] = []): Promise<IpHolders> {
+  const ip = portableIp(inventory);
+  const names = [...new Set([...ip.hosts, ...extra])];
+  const answers = await Promise.all(
+    names.map(async (name): Promise<boolean | null> => {
+      if (!(await pool.reachable(name))) return null;
+      return holdsOn(await pool.get(name), ip);
+    }),
+  );
+  const perHost = new Map(names.map((name, i) => [name, answers[i]!]));
+  return {
+    holders: names.filter((_, i) => answers[i] === true),
+    unreachable: names.filter((_, i) => answers[i] === null),
+    perHost,
+  };
+}
+
+/** Whether the host has the address on the interface (a missing interface holds nothing). */
+export async function holdsOn(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<boolean> {
+  const result = await host.exec(sh`ip -o addr show dev ${ip.iface}`, { timeoutMs });
+  if (result.exitCode !== 0) {
+    if (/does not exist/i.test(result.stderr)) return false;
+    throw new StepFailedError(`cannot list the addresses of ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode}`}`);
+  }
+  return hasAddress(result.stdout, ip.address);
+}
+
+/** True when `ip -o addr` output lists the address (any prefix length). */
+export function hasAddress(ipAddrOutput: string, address: string): boolean {
+  return ipAddrOutput.split('\n').some((line) => line.split(/\s+/).some((word, i, words) => words[i - 1] === 'inet' && word.split('/')[0] === address));
+}
+
+/** What a host has of the tools and the interface the portable IP needs. */
+export interface InterfaceReport {
+  missingTools: string[];
+  exists: boolean;
+  /** Administratively up (the UP flag). */
+  up: boolean;
+  /** Has a carrier (LOWER_UP). */
+  carrier: boolean;
+  mac: string | null;
+}
+
+/** Debian/RHEL package that provides each tool, for "install X" findings. */
+export const PACKAGE_OF: Record<string, string> = { ip: 'iproute2', arping: 'iputils-arping' };
+
+/**
+ * One command: which tools are missing, whether the interface exists, is up and its MAC.
+ * Read with `ip link`, not /sys/class/net: a sysfs mounted in another network namespace
+ * (containers, the lab's hosts) shows that namespace's interfaces.
+ */
+export async function inspectInterface(host: Transport, iface: string, tools: string[], timeoutMs = ASK_TIMEOUT_MS): Promise<InterfaceReport> {
+  const lookups = tools.map((tool) => sh`command -v ${tool} >/dev/null 2>&1 || echo ${`missing ${tool}`}`).join('; ');
+  const link = sh`if command -v ip >/dev/null 2>&1; then ip -o link show dev ${iface} 2>/dev/null || echo absent; elif [ ! -e /sys/class/net/${iface} ]; then echo absent; fi`;
+  const result = await host.exec(`${lookups}; ${link}`, { timeoutMs });
+  if (result.exitCode !== 0) throw new StepFailedError(`cannot inspect ${iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode}`}`);
+  const lines = result.stdout.split('\n');
+  const missingTools = lines.filter((l) => l.startsWith('missing ')).map((l) => l.slice('missing '.length));
+  const linkLine = lines.find((l) => /^\d+:\s/.test(l)) ?? '';
+  const flags = (/<([^>]*)>/.exec(linkLine)?.[1] ?? '').split(',');
+  return { missingTools, exists: !lines.includes('absent'), up: flags.includes('UP'), carrier: flags.includes('LOWER_UP'), mac: macIn(linkLine) };
+}
+
+/** Why the interface cannot carry the address on this host, or null when it can. */
+export function interfaceProblem(report: InterfaceReport, host: string, iface: string, needUp: boolean): string | null {
+  if (report.missingTools.length > 0) {
+    const list = report.missingTools.map((t) => `\`${t}\` (package ${PACKAGE_OF[t] ?? t})`).join(' and ');
+    return `${host} lacks ${list}: install it`;
+  }
+  if (!report.exists) return `interface ${iface} does not exist on ${host}`;
+  if (needUp && !report.up) return `interface ${iface} on ${host} is down`;
+  if (needUp && !report.carrier) return `interface ${iface} on ${host} has no carrier (cable or link down)`;
+  return null;
+}
+
+/** The MAC address of the interface on a host (`ip -o link show`), or null. */
+export async function macOf(host: Transport, iface: string, timeoutMs = ASK_TIMEOUT_MS): Promise<string | null> {
+  const result = await host.exec(sh`ip -o link show dev ${iface}`, { timeoutMs });
+  return result.exitCode === 0 ? macIn(result.stdout) : null;
+}
+
+function macIn(ipLinkOutput: string): string | null {
+  return /link\/ether\s+([0-9a-fA-F:]{17})/.exec(ipLinkOutput)?.[1]?.toLowerCase() ?? null;
+}
+
+/** `ip addr add`; throws StepFailedError naming the host when it fails. */
+export async function addAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
+  const result = await host.exec(sh`ip addr add ${ip.cidr} dev ${ip.iface}`, { timeoutMs });
+  if (result.exitCode !== 0 && !/File exists/i.test(result.stderr)) {
+    throw new StepFailedError(`could not add ${ip.cidr} to ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+  }
+}
+
+/** `ip addr del`; an address already gone counts as removed. */
+export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
+  const result = await host.exec(sh`ip addr del ${ip.cidr} dev ${ip.iface}`, { timeoutMs });
+  if (result.exitCode !== 0 && !/Cannot assign requested address/i.test(result.stderr)) {
+    throw new StepFailedError(`could not remove ${ip.cidr} from ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+  }
+}
+
+export function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1)?.trim() ?? '';
+}

@@ -1,0 +1,79 @@
+import type { HostEntry } from '../inventory/schema.js';
+import { sh } from '../transports/quote.js';
+import type { Transport } from '../transports/types.js';
+
+// Mirroring uploaded files: rsync runs on the receiving host and pulls from the
+// sender over the receiver's own SSH (its key, its known_hosts). --update keeps a
+// file that is newer on the receiver; nothing is ever deleted.
+
+export interface RsyncReport {
+  path: string;
+  /** Regular files sent (or that a dry run would send). */
+  files: number;
+  /** Their total size in bytes. */
+  bytes: number;
+  /** Files and directories the receiver does not have at all. */
+  missing: number;
+  exitCode: number | null;
+  error: string | null;
+}
+
+/** The rsync command line run on the receiver for one path. */
+export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean): string {
+  const ssh = `ssh -p ${sender.ssh.port} -o BatchMode=yes -o StrictHostKeyChecking=yes`;
+  const source = `${sender.ssh.user}@${sender.address}:${withSlash(path)}`;
+  const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
+  return `rsync ${options} ${sh`-e ${ssh} ${source} ${withSlash(path)}`}`;
+}
+
+/** Runs rsync (or its dry run) for one path on the receiver and reads what it sent. */
+export async function rsyncPath(receiver: Transport, sender: HostEntry, path: string, dryRun: boolean, timeoutMs: number): Promise<RsyncReport> {
+  const result = await receiver.exec(rsyncCommand(sender, path, dryRun), { timeoutMs });
+  // 24: some source files vanished while copying (uploads being replaced): not a failure.
+  const ok = !result.timedOut && (result.exitCode === 0 || result.exitCode === 24);
+  const error = ok ? null : result.timedOut ? `rsync timed out after ${result.durationMs} ms` : firstProblem(result.stderr) || `rsync exited ${result.exitCode ?? result.signal}`;
+  return { path, ...readStats(result.stdout), exitCode: result.exitCode, error };
+}
+
+/** Files, bytes and entries new to the receiver, from --itemize-changes and --stats output. */
+export function readStats(output: string): { files: number; bytes: number; missing: number } {
+  const lines = output.split('\n');
+  const files = numberAfter(lines, 'Number of regular files transferred:');
+  const bytes = numberAfter(lines, 'Total transferred file size:');
+  const missing = lines.filter((l) => /^[>c][fdLDS]\+{9}\s/.test(l)).length;
+  return { files, bytes, missing };
+}
+
+/** "3 files, 12 kB". */
+export function describeCopy(files: number, bytes: number): string {
+  return `${files} file${files === 1 ? '' : 's'}, ${formatBytes(bytes)}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} kB`;
+  if (bytes < 1_000_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${(bytes / 1_000_000_000).toFixed(1)} GB`;
+}
+
+/** Paths (of `paths`) that are not directories on the host; one command. */
+export async function missingDirs(host: Transport, paths: string[], timeoutMs: number): Promise<string[]> {
+  const tests = paths.map((p) => sh`[ -d ${p} ] || printf '%s\\n' ${p}`).join('; ');
+  const result = await host.exec(tests, { timeoutMs });
+  return result.stdout.split('\n').filter((l) => l.length > 0);
+}
+
+function numberAfter(lines: string[], label: string): number {
+  const line = lines.find((l) => l.startsWith(label));
+  return line ? Number(line.slice(label.length).replace(/bytes/, '').replace(/[^\d]/g, '')) || 0 : 0;
+}
+
+function withSlash(path: string): string {
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+/** The line of rsync's stderr that says what went wrong (not its closing "rsync error: ... (code 23)"). */
+function firstProblem(text: string): string {
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => !l.startsWith('rsync error:')) ?? lines.at(-1) ?? '';
+}
