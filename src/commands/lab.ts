@@ -27,9 +27,13 @@ export async function labUp(options: LabOptions): Promise<void> {
     return;
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  // Roles as they are now: on a second `lab up` mirrorctl may have moved the site.
+  const { labStatusAt } = await import('../lab/status.js');
+  const status = await labStatusAt(dir);
+  const hosts = status.hosts.map((h) => `${h.name} ${h.address} (PostgreSQL ${h.postgres}${h.holds_portable_ip ? `, portable IP ${state.portableIp}` : ''})`);
   process.stdout.write(
     [
-      `The lab is up in ${dir} (${seconds} s): web1 ${state.nodes.web1.address} (PostgreSQL primary, portable IP ${state.portableIp}), web2 ${state.nodes.web2.address} (streaming replica), client ${state.nodes.client.address}.`,
+      `The lab is up in ${dir} (${seconds} s): ${hosts.join(', ')}, client ${state.nodes.client.address}.`,
       '',
       'What now:',
       `  export MIRRORCTL_CONFIG=${inventory}`,
@@ -64,12 +68,12 @@ export async function labStatus(options: LabOptions): Promise<void> {
     process.stdout.write(`No lab in ${status.dir}.\n`);
     return;
   }
-  const lines = [`Lab ${status.dir}: subnet ${status.subnet}, bridge ${status.bridge} ${status.up ? 'up' : 'DOWN'}, portable IP ${status.portableIp}`];
+  const lines = [`Lab ${status.dir}: subnet ${status.subnet}, bridge ${status.bridge} ${status.up ? 'up' : 'DOWN'}, portable IP ${status.portable_ip}`];
   for (const host of status.hosts) {
     lines.push(
       `  ${host.name.padEnd(6)} ${host.address.padEnd(14)} link ${host.link.padEnd(7)} ` +
         `sshd ${host.sshd ? 'running' : 'DOWN'}, postgres ${host.postgres}, memcached ${host.memcached ? 'up' : 'DOWN'}, ` +
-        `web app ${host.webapp.health === 'ok' ? `up (sessions ${host.webapp.sessionMode})` : 'DOWN'}${host.holdsPortableIp ? ', holds the portable IP' : ''}`,
+        `web app ${host.webapp.health === 'ok' ? `up (sessions ${host.webapp.session_mode})` : 'DOWN'}${host.holds_portable_ip ? ', holds the portable IP' : ''}`,
     );
   }
   if (status.client) lines.push(`  client ${status.client.address.padEnd(14)} link ${status.client.link}`);

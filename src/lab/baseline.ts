@@ -17,11 +17,11 @@ export async function labDeviations(dir: string): Promise<string[]> {
     const want = expected[host.name];
     if (host.link !== 'up') deviations.push(`${host.name}: link ${host.link}`);
     if (host.postgres !== want.role) deviations.push(`${host.name}: database ${host.postgres}, expected ${want.role}`);
-    if (host.holdsPortableIp !== want.ip) deviations.push(`${host.name}: ${host.holdsPortableIp ? 'holds' : 'lacks'} the portable IP`);
+    if (host.holds_portable_ip !== want.ip) deviations.push(`${host.name}: ${host.holds_portable_ip ? 'holds' : 'lacks'} the portable IP`);
     if (!host.sshd) deviations.push(`${host.name}: sshd not running`);
     if (!host.memcached) deviations.push(`${host.name}: memcached not answering`);
     if (host.webapp.health !== 'ok') deviations.push(`${host.name}: web app not answering`);
-    else if (host.webapp.sessionMode !== 'database') deviations.push(`${host.name}: sessions ${host.webapp.sessionMode}`);
+    else if (host.webapp.session_mode !== 'database') deviations.push(`${host.name}: sessions ${host.webapp.session_mode}`);
   }
   if (deviations.length === 0) {
     const names = labNames(dir);

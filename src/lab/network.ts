@@ -62,6 +62,15 @@ export async function addPortableIp(state: LabState, node: LabNodeName): Promise
   await runOk('ip', ['-n', netns, 'addr', 'add', state.portableCidr, 'dev', 'eth0']);
 }
 
+/** The host whose eth0 has the portable IP (the first one found), or null. */
+export async function portableIpHolder(state: LabState): Promise<LabNodeName | null> {
+  for (const node of LAB_NODES) {
+    const addresses = await run('ip', ['-n', state.nodes[node].netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+    if (addresses.stdout.includes(` ${state.portableCidr} `)) return node;
+  }
+  return null;
+}
+
 /** Deletes the veth root ends, the bridge and the namespaces, whatever of them exists. */
 export async function removeNetwork(names: LabNames): Promise<void> {
   // The root ends go explicitly: a namespace kept alive by orphaned sockets would keep its pair.

@@ -14,11 +14,11 @@ export interface LabHostStatus {
   address: string;
   netns: string;
   link: 'up' | 'down' | 'missing';
-  holdsPortableIp: boolean;
+  holds_portable_ip: boolean;
   sshd: number | null;
   postgres: 'primary' | 'replica' | 'down';
   memcached: boolean;
-  webapp: { pid: number | null; health: 'ok' | 'down'; sessionMode: string | null };
+  webapp: { pid: number | null; health: 'ok' | 'down'; session_mode: string | null };
 }
 
 export interface LabStatus {
@@ -27,7 +27,7 @@ export interface LabStatus {
   inventory: string | null;
   subnet: string | null;
   bridge: string | null;
-  portableIp: string | null;
+  portable_ip: string | null;
   hosts: LabHostStatus[];
   client: { address: string; netns: string; link: 'up' | 'down' | 'missing' } | null;
 }
@@ -52,15 +52,15 @@ async function hostStatus(names: ReturnType<typeof labNames>, state: NonNullable
     address: node.address,
     netns: node.netns,
     link: await linkState(node.veth),
-    holdsPortableIp: false,
+    holds_portable_ip: false,
     sshd: null,
     postgres: 'down',
     memcached: false,
-    webapp: { pid: null, health: 'down', sessionMode: null },
+    webapp: { pid: null, health: 'down', session_mode: null },
   };
   if (!(await netnsExists(node.netns)) || !(await mountNamespaceExists(names, host))) return base;
   const addresses = await run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-  base.holdsPortableIp = addresses.stdout.includes(` ${state.portableCidr} `);
+  base.holds_portable_ip = addresses.stdout.includes(` ${state.portableCidr} `);
   const [sshd, role, appPid, memcached, health] = await Promise.all([
     livePid(names, host, '/run/sshd.pid'),
     postgresRole(names, host),
@@ -68,7 +68,7 @@ async function hostStatus(names: ReturnType<typeof labNames>, state: NonNullable
     base.link === 'up' ? memcacheGet(`${node.address}:11211`, 'mirrorctl-lab-status').then(() => true, () => false) : Promise.resolve(false),
     base.link === 'up' ? fetchHealth(node.address) : Promise.resolve(null),
   ]);
-  return { ...base, sshd, postgres: role, memcached, webapp: { pid: appPid, health: health ? 'ok' : 'down', sessionMode: health?.session_mode ?? null } };
+  return { ...base, sshd, postgres: role, memcached, webapp: { pid: appPid, health: health ? 'ok' : 'down', session_mode: health?.session_mode ?? null } };
 }
 
 /** What runs of the lab in `dir` (absolute). */
@@ -76,7 +76,7 @@ export async function labStatusAt(dir: string): Promise<LabStatus> {
   const names = labNames(dir);
   const state = await readLabState(names);
   if (!state) {
-    return { dir, up: false, inventory: null, subnet: null, bridge: null, portableIp: null, hosts: [], client: null };
+    return { dir, up: false, inventory: null, subnet: null, bridge: null, portable_ip: null, hosts: [], client: null };
   }
   const hosts = await Promise.all(LAB_HOSTS.map((host) => hostStatus(names, state, host)));
   const client: LabNodeName = 'client';
@@ -86,7 +86,7 @@ export async function labStatusAt(dir: string): Promise<LabStatus> {
     inventory: names.inventoryFile,
     subnet: `${state.subnet}.0/24`,
     bridge: state.bridge,
-    portableIp: state.portableCidr,
+    portable_ip: state.portableCidr,
     hosts,
     client: { address: state.nodes[client].address, netns: state.nodes[client].netns, link: await linkState(state.nodes[client].veth) },
   };

@@ -6,7 +6,7 @@ import { writeLabInventory } from './inventory.js';
 import { withLabLock } from './lock.js';
 import { ensureMemcached } from './memcached.js';
 import { ensureEtcWikiMountPoint, ensureMountNamespace, ensurePrivateNsDir, resetRun } from './mount-namespace.js';
-import { addPortableIp, ensureNetwork } from './network.js';
+import { addPortableIp, ensureNetwork, portableIpHolder } from './network.js';
 import {
   BRIDGE_OCTET,
   LAB_HOSTS,
@@ -84,13 +84,19 @@ export async function labUpAt(dir: string, progress: Progress): Promise<LabState
     try {
       if (await ensureEtcWikiMountPoint()) state.createdEtcWiki = true;
       progress(`network: bridge ${state.bridge} ${state.bridgeAddress}/24, namespaces ${LAB_NODES.map((n) => state.nodes[n].netns).join(', ')}`);
-      await ensureNetwork(state);
-      if (!existing) await addPortableIp(state, 'web1');
+      const network = await ensureNetwork(state);
+      // The portable IP is web1's when the lab is new, or when the whole network had to be
+      // rebuilt (the machine rebooted); otherwise it is wherever mirrorctl left it.
+      if (!existing || (network.created && !(await portableIpHolder(state)))) await addPortableIp(state, 'web1');
       await ensurePrivateNsDir(names);
       await Promise.all(LAB_HOSTS.map((host) => prepareHost(names, host)));
       await prepareSsh(names, state);
       await ensureUploads(names);
-      progress('hosts: sshd, memcached and the web app on web1 and web2; PostgreSQL primary on web1, replica on web2');
+      progress(
+        existing
+          ? 'hosts: checking sshd, memcached, the web app and PostgreSQL on web1 and web2; starting what stopped'
+          : 'hosts: sshd, memcached and the web app on web1 and web2; PostgreSQL primary on web1 (initdb), replica on web2 (pg_basebackup -c fast)',
+      );
       const database = (async () => {
         state.pids.web1.postgres = await ensurePrimary(names, state, 'web1');
         state.pids.web2.postgres = await ensureReplica(names, state, 'web2', 'web1');

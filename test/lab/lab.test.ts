@@ -187,7 +187,7 @@ describe('mirrorctl lab', () => {
     expect((await http(`http://${lab.portableIp}/health`)).body.host).toBe('web1');
     const status = await labStatusAt(DIR);
     expect(status.up).toBe(true);
-    expect(status.hosts.map((h) => [h.name, h.postgres, h.memcached, h.webapp.health, h.holdsPortableIp, h.sshd !== null])).toEqual([
+    expect(status.hosts.map((h) => [h.name, h.postgres, h.memcached, h.webapp.health, h.holds_portable_ip, h.sshd !== null])).toEqual([
       ['web1', 'primary', true, 'ok', true, true],
       ['web2', 'replica', true, 'ok', false, true],
     ]);
