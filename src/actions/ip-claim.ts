@@ -11,6 +11,7 @@ import {
   removeAddress,
   type PortableIp,
 } from '../site/portable-ip.js';
+import { render } from '../playbook/templates.js';
 import type { Transport } from '../transports/types.js';
 import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
 
@@ -46,19 +47,53 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const problem = interfaceProblem(report, target, ip.iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 
-  const others = found.holders.filter((h) => h !== target);
+  const planned = plannedHolders(ctx, found.holders);
+  const others = planned.holders.filter((h) => h !== target);
+  const onTarget = planned.holders.includes(target);
+  const after = planned.after ? ` after step ${planned.after}` : '';
   const unknown = found.unreachable.length > 0 ? `; ${found.unreachable.join(', ')} did not answer (cannot tell whether it holds ${ip.address})` : '';
-  if (found.perHost.get(target) === true && others.length === 0) {
-    return { status: 'done', summary: `${ip.cidr} is on ${target} only${unknown}` };
+  if (onTarget && others.length === 0) {
+    return { status: 'done', summary: `${ip.cidr} is on ${target} only${after}${unknown}` };
   }
 
   let arp = '';
   if (ctx.phase === 'plan') {
-    const stranger = await strangerOnSegment(ctx, host, ip, others, found.unreachable);
+    const current = found.holders.filter((h) => h !== target);
+    const stranger = await strangerOnSegment(ctx, host, ip, current, report.mac, found.unreachable);
     if (stranger) return { status: 'blocked', summary: stranger };
-    arp = others.length > 0 ? `; only ${others.join(' and ')} answer${others.length === 1 ? 's' : ''} ARP` : '; nobody answers ARP for it';
+    arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
-  return { status: 'ready', summary: `${describeChange(ip, target, others, found.perHost.get(target) === true)}${arp}${unknown}` };
+  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}` };
+}
+
+/**
+ * In the plan, who will hold the address when this step's turn comes: earlier ip.release,
+ * ip.claim and ip.move steps of the same run applied to who holds it now. `after` names
+ * the last earlier step that changes it.
+ */
+export function plannedHolders(ctx: StepContext, holders: string[]): { holders: string[]; after: string | null } {
+  if (ctx.phase !== 'plan') return { holders, after: null };
+  const scope = { params: ctx.runParams, inventory: ctx.inventory.doc, stepOutput: () => undefined };
+  const hostOf = (value: unknown): string | null => {
+    if (typeof value !== 'string') return null;
+    try {
+      const rendered = render(value, scope);
+      return typeof rendered === 'string' && rendered !== '' ? rendered : null;
+    } catch {
+      return null;
+    }
+  };
+  let now = [...holders];
+  let after: string | null = null;
+  for (const step of ctx.earlier) {
+    const host = step.action === 'ip.move' ? hostOf(step.params['to']) : hostOf(step.host);
+    if (host === null) continue;
+    if (step.action === 'ip.release' && now.includes(host)) now = now.filter((h) => h !== host);
+    else if ((step.action === 'ip.claim' || step.action === 'ip.move') && (now.length !== 1 || now[0] !== host)) now = [host];
+    else continue;
+    after = step.id;
+  }
+  return { holders: now, after };
 }
 
 /** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
@@ -78,13 +113,14 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
   }
   ctx.hosts.cache.set(releasedKey(ctx), others);
   try {
-    await addAddress(host, ip);
+    if (found.perHost.get(target) !== true) await addAddress(host, ip);
   } catch (error) {
     const back = await putBack(released, ip);
     throw new StepFailedError(`${messageOf(error)}; ${back}`, { cause: error });
   }
   await announce(host, ip.iface, ip.address, ip.arpCount);
-  const what = others.length > 0 ? `released on ${others.join(', ')}, added on ${target}` : `added on ${target}`;
+  const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
+  const what = others.length > 0 ? `released on ${others.join(', ')}, ${kept}` : kept;
   return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background` };
 }
 
@@ -128,11 +164,12 @@ function describeChange(ip: PortableIp, target: string, others: string[], onTarg
  * ARP probe from the target: a MAC that answers and belongs to no known holder means another
  * machine uses the address, and claiming it would make two machines answer.
  */
-async function strangerOnSegment(ctx: StepContext, host: Transport, ip: PortableIp, holders: string[], unreachable: string[]): Promise<string | null> {
-  const [responders, known] = await Promise.all([
+async function strangerOnSegment(ctx: StepContext, host: Transport, ip: PortableIp, holders: string[], ownMac: string | null, unreachable: string[]): Promise<string | null> {
+  const [responders, holderMacs] = await Promise.all([
     arpResponders(host, ip.iface, ip.address),
     Promise.all(holders.map(async (name) => macOf(await ctx.hosts.get(name), ip.iface))),
   ]);
+  const known = [...holderMacs, ownMac];
   const strangers = responders.filter((mac) => !known.includes(mac));
   if (strangers.length === 0) return null;
   const maybe = unreachable.length > 0 ? ` (${unreachable.join(', ')} does not answer SSH: it may be that host)` : '';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { holdsOn, inspectInterface, interfaceProblem, portableIp, removeAddress } from '../site/portable-ip.js';
 import { stepHost } from './host-transport.js';
+import { plannedHolders } from './ip-claim.js';
 import { defineAction } from './types.js';
 
 /** The step's host lets go of the portable IP (fencing an old primary). */
@@ -16,8 +17,10 @@ export const ipRelease = defineAction({
     const host = await stepHost(ctx);
     const problem = interfaceProblem(await inspectInterface(host, ip.iface, ['ip']), ctx.host!, ip.iface, false);
     if (problem) return { status: 'blocked', summary: problem };
-    if (!(await holdsOn(host, ip))) return { status: 'done', summary: `${ip.cidr} is not on ${ctx.host}` };
-    return { status: 'ready', summary: `will remove ${ip.cidr} from ${ip.iface} on ${ctx.host}` };
+    const planned = plannedHolders(ctx, (await holdsOn(host, ip)) ? [ctx.host!] : []);
+    const after = planned.after ? ` after step ${planned.after}` : '';
+    if (!planned.holders.includes(ctx.host!)) return { status: 'done', summary: `${ip.cidr} is not on ${ctx.host}${after}` };
+    return { status: 'ready', summary: `will remove ${ip.cidr} from ${ip.iface} on ${ctx.host}${after && ` (it is there${after})`}` };
   },
   async apply(ctx) {
     const ip = portableIp(ctx.inventory);

@@ -128,7 +128,7 @@ function macIn(ipLinkOutput: string): string | null {
 /** `ip addr add`; throws StepFailedError naming the host when it fails. */
 export async function addAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
   const result = await host.exec(sh`ip addr add ${ip.cidr} dev ${ip.iface}`, { timeoutMs });
-  if (result.exitCode !== 0 && !/File exists/i.test(result.stderr)) {
+  if (result.exitCode !== 0 && !/File exists|already assigned/i.test(result.stderr)) {
     throw new StepFailedError(`could not add ${ip.cidr} to ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
 }
