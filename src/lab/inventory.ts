@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { AVATARS_DIR, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, UPLOADS_DIR, type LabNames } from './paths.js';
+import { APP_PID_FILE, AVATARS_DIR, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, UPLOADS_DIR, type LabNames } from './paths.js';
 import { PG_START_SCRIPT, PG_STOP_SCRIPT } from './postgres-scripts.js';
-import { APP_PID_FILE } from './paths.js';
 import type { LabState } from './state.js';
 
 // DIR/mirrorctl.yaml: the inventory (spec section 5) of the lab's site.

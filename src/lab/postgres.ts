@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, appendFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeExec, nodeExecOk } from './exec.js';
 import { writeHostFile } from './host-files.js';
@@ -89,7 +89,6 @@ export async function ensurePrimary(names: LabNames, state: LabState, host: LabH
   if (fresh) {
     await nodeExecOk(names, host, `cd / && ${AS_POSTGRES} ${PG_BIN_DIR}/initdb -D ${PG_DATA_DIR} -U postgres --auth=trust --no-sync --no-locale -E UTF8 >/dev/null`);
     const conf = hostPath(names, host, `${PG_DATA_DIR}/postgresql.conf`);
-    const { appendFile } = await import('node:fs/promises');
     await appendFile(conf, labSettings());
     await writeHostFile(names, host, `${PG_DATA_DIR}/pg_hba.conf`, hbaConf(state.subnet), 0o600);
     await nodeExecOk(names, host, `chown postgres:postgres ${PG_DATA_DIR}/pg_hba.conf`);

@@ -3,9 +3,9 @@ import { fetchHealth } from './health.js';
 import { memcacheGet } from './memcache-client.js';
 import { mountNamespaceExists } from './mount-namespace.js';
 import { netnsExists } from './network.js';
-import { LAB_HOSTS, labNames, type LabHostName, type LabNodeName } from './paths.js';
+import { LAB_HOSTS, labNames, type LabHostName, type LabNames, type LabNodeName } from './paths.js';
 import { postgresRole } from './postgres.js';
-import { readLabState } from './state.js';
+import { readLabState, type LabState } from './state.js';
 
 // `lab status`: which parts of the lab run.
 
@@ -39,13 +39,13 @@ async function linkState(veth: string): Promise<'up' | 'down' | 'missing'> {
 }
 
 /** The pid in `file` inside the host when that process is alive, else null. */
-async function livePid(dirNames: ReturnType<typeof labNames>, host: LabHostName, file: string): Promise<number | null> {
+async function livePid(dirNames: LabNames, host: LabHostName, file: string): Promise<number | null> {
   const result = await nodeExec(dirNames, host, `${SHELL_ALIVE}\nalive ${file} && echo "$p"`);
   const pid = Number(result.stdout.trim());
   return result.exitCode === 0 && pid > 0 ? pid : null;
 }
 
-async function hostStatus(names: ReturnType<typeof labNames>, state: NonNullable<Awaited<ReturnType<typeof readLabState>>>, host: LabHostName): Promise<LabHostStatus> {
+async function hostStatus(names: LabNames, state: LabState, host: LabHostName): Promise<LabHostStatus> {
   const node = state.nodes[host];
   const base: LabHostStatus = {
     name: host,

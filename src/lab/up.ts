@@ -16,7 +16,6 @@ import {
   labNames,
   type LabHostName,
   type LabNames,
-  type LabNodeName,
 } from './paths.js';
 import { ensurePrimary, ensureReplica, waitStreaming } from './postgres.js';
 import { checkPrerequisites } from './prerequisites.js';
@@ -124,5 +123,3 @@ export async function labUpAt(dir: string, progress: Progress): Promise<LabState
     }
   });
 }
-
-export type { LabNodeName };
