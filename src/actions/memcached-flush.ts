@@ -25,14 +25,14 @@ export const memcachedFlush = defineAction({
     const { flush, skipped, problems } = await survey(ctx, serversOf(ctx, p.servers));
     if (problems.length > 0) return { status: 'blocked', summary: problems.join('; ') };
     const skippedNote = skipped.length > 0 ? `; skipping ${skipped.join(', ')} (host does not answer)` : '';
+    // The run-phase check comes right before apply: apply flushes what it found, without asking again.
+    if (ctx.phase === 'run') ctx.hosts.cache.set(serversKey(ctx), flush.map((s) => s.server));
     if (flush.length === 0) return { status: 'ready', summary: `no memcached server answers: nothing to flush${skippedNote}` };
     const items = flush.map((s) => `${s.server}: ${s.items ?? '?'} items`).join(', ');
     return { status: 'ready', summary: `will flush ${count(flush.length)} (${items})${skippedNote}` };
   },
   async apply(ctx, p) {
-    const { flush, problems } = await survey(ctx, serversOf(ctx, p.servers), false);
-    if (problems.length > 0) throw new StepFailedError(problems.join('; '));
-    const servers = flush.map((s) => s.server);
+    const servers = (ctx.hosts.cache.get(serversKey(ctx)) as string[] | undefined) ?? (await serversToFlush(ctx, p.servers));
     const sentinel = `mirrorctl:flush-sentinel:${randomBytes(8).toString('hex')}`;
     await Promise.all(servers.map((s) => setKey(s, sentinel, '1', SENTINEL_TTL_S, PER_SERVER_TIMEOUT_MS)));
     const results = await Promise.allSettled(servers.map((s) => flushAll(s, PER_SERVER_TIMEOUT_MS)));
@@ -82,6 +82,16 @@ async function survey(ctx: StepContext, servers: string[], warn = true) {
     }
   }
   return { flush, skipped, problems };
+}
+
+async function serversToFlush(ctx: StepContext, servers: string[] | undefined): Promise<string[]> {
+  const { flush, problems } = await survey(ctx, serversOf(ctx, servers), false);
+  if (problems.length > 0) throw new StepFailedError(problems.join('; '));
+  return flush.map((s) => s.server);
+}
+
+function serversKey(ctx: StepContext): string {
+  return `memcached.flush:servers:${ctx.stepId}`;
 }
 
 function sentinelKey(ctx: StepContext): string {
