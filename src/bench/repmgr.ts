@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nsenterArgs, run } from '../lab/exec.js';
+import { LAB_HOSTS, type LabHostName } from '../lab/paths.js';
+import { AS_POSTGRES, PG_BIN_DIR, PG_DATA_DIR, sql, type BenchLab } from './lab-site.js';
+import { timedRun, type TimedRun } from './timed-process.js';
+
+// repmgr (Debian's postgresql-15-repmgr) set up on the lab's two hosts as its
+// documentation recommends: a repmgr superuser and database, repmgr.conf per node
+// (node_id, node_name, conninfo, data_directory, pg_bindir, service start/stop
+// commands), primary and standby registered, passwordless SSH between the hosts as
+// the postgres OS user. Replication slots off (the lab streams without them).
+
+const PACKAGE = 'postgresql-15-repmgr';
+const REPMGR = `${PG_BIN_DIR}/repmgr`;
+/** Same path on both hosts (each host's own /var/lib/postgresql), different contents. */
+const CONF = '/var/lib/postgresql/repmgr.conf';
+const PG_HOME = '/var/lib/postgresql';
+const SHADOW_COPY = '/srv/lab/repmgr/shadow';
+
+/** Installs the Debian package when it is missing; returns null or why it could not. */
+export async function ensureRepmgrInstalled(progress: (line: string) => void): Promise<string | null> {
+  const installed = await run('dpkg-query', ['-W', '-f=${Status}', PACKAGE]);
+  if (installed.stdout.includes('install ok installed')) return null;
+  progress(`installing ${PACKAGE} (apt-get)`);
+  const env = ['env', 'DEBIAN_FRONTEND=noninteractive'];
+  let result = await run(env[0]!, [...env.slice(1), 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', PACKAGE], { timeoutMs: 300_000 });
+  if (result.exitCode !== 0) {
+    await run('apt-get', ['update', '-qq'], { timeoutMs: 300_000 });
+    result = await run(env[0]!, [...env.slice(1), 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', PACKAGE], { timeoutMs: 300_000 });
+  }
+  return result.exitCode === 0 ? null : `apt-get install ${PACKAGE} failed: ${(result.stderr || result.stdout).trim().split('\n').at(-1)}`;
+}
+
+function repmgrConf(lab: BenchLab, host: LabHostName): string {
+  const id = host === 'web1' ? 1 : 2;
+  return [
+    `node_id=${id}`,
+    `node_name='${host}'`,
+    `conninfo='host=${lab.address(host)} port=5432 user=repmgr dbname=repmgr connect_timeout=2'`,
+    `data_directory='${PG_DATA_DIR}'`,
+    `pg_bindir='${PG_BIN_DIR}'`,
+    'use_replication_slots=false',
+    `service_start_command='${PG_BIN_DIR}/pg_ctl -D ${PG_DATA_DIR} -l /var/lib/postgresql/15/log -w -t 90 start'`,
+    `service_stop_command='${PG_BIN_DIR}/pg_ctl -D ${PG_DATA_DIR} -m fast -w -t 90 stop'`,
+    "ssh_options='-q -o BatchMode=yes -o ConnectTimeout=5'",
+    '',
+  ].join('\n');
+}
+
+async function execOk(lab: BenchLab, host: LabHostName, command: string, timeoutMs = 60_000): Promise<string> {
+  const result = await lab.exec(host, command, timeoutMs);
+  if (result.exitCode !== 0) throw new Error(`${host}: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ')}`);
+  return result.stdout;
+}
+
+/**
+ * SSH as postgres between the hosts. The lab's sshd runs without PAM, and without PAM
+ * sshd refuses a locked account ("!" in /etc/shadow, Debian's default for postgres)
+ * even for key logins; so each host gets, in its own mount namespace only, a copy of
+ * /etc/shadow where postgres has "*" (no password either, but not "locked"). The
+ * control machine's /etc/shadow is untouched.
+ */
+async function setUpPostgresSsh(lab: BenchLab): Promise<void> {
+  const keys: string[] = [];
+  for (const host of LAB_HOSTS) {
+    await execOk(lab, host, [
+      'set -e',
+      'install -d -m 0700 /srv/lab/repmgr',
+      `if grep -q '^postgres:!' /etc/shadow; then`,
+      `  sed 's/^postgres:![^:]*:/postgres:*:/' /etc/shadow > ${SHADOW_COPY}`,
+      `  chown root:shadow ${SHADOW_COPY}; chmod 0640 ${SHADOW_COPY}`,
+      `  mount --bind ${SHADOW_COPY} /etc/shadow`,
+      'fi',
+      `install -d -m 0700 -o postgres -g postgres ${PG_HOME}/.ssh`,
+      `[ -f ${PG_HOME}/.ssh/id_ed25519 ] || ${AS_POSTGRES} ssh-keygen -q -t ed25519 -N '' -C postgres@${host} -f ${PG_HOME}/.ssh/id_ed25519`,
+      `install -m 0644 -o postgres -g postgres /root/.ssh/known_hosts ${PG_HOME}/.ssh/known_hosts`,
+    ].join('\n'));
+    keys.push((await execOk(lab, host, `cat ${PG_HOME}/.ssh/id_ed25519.pub`)).trim());
+  }
+  const authorized = `${keys.join('\n')}\n`;
+  for (const host of LAB_HOSTS) {
+    const file = `${PG_HOME}/.ssh/authorized_keys`;
+    await execOk(lab, host, `umask 077 && cat > ${file} <<'KEYS'\n${authorized}KEYS\nchown postgres:postgres ${file}`);
+  }
+}
+
+/** One-time set-up on both hosts; `primary` is the current primary. */
+export async function setUpRepmgr(lab: BenchLab, primary: LabHostName): Promise<void> {
+  await setUpPostgresSsh(lab);
+  for (const host of LAB_HOSTS) {
+    await execOk(lab, host, `cat > ${CONF} <<'CONF'\n${repmgrConf(lab, host)}CONF\nchown postgres:postgres ${CONF}`);
+  }
+  const hasRole = await sql(lab, primary, "SELECT count(*) FROM pg_roles WHERE rolname = 'repmgr'", 'postgres');
+  if (hasRole !== '1') await execOk(lab, primary, `${AS_POSTGRES} createuser -h /run/postgresql -U postgres --superuser repmgr`);
+  const hasDb = await sql(lab, primary, "SELECT count(*) FROM pg_database WHERE datname = 'repmgr'", 'postgres');
+  if (hasDb !== '1') await execOk(lab, primary, `${AS_POSTGRES} createdb -h /run/postgresql -U postgres -O repmgr repmgr`);
+}
+
+/**
+ * Before each repmgr run (not timed): the standby streams with application_name = its
+ * node name (what `repmgr standby clone` would have written), and both nodes are
+ * (re-)registered in their current roles, since mirrorctl and the script move them too.
+ */
+export async function prepareRepmgr(lab: BenchLab, primary: LabHostName, standby: LabHostName): Promise<void> {
+  const conninfo = `host=${lab.address(primary)} port=5432 user=repmgr application_name=${standby}`;
+  const set = await sql(lab, standby, `ALTER SYSTEM SET primary_conninfo = '${conninfo}'`, 'postgres');
+  if (set === null) throw new Error(`cannot set primary_conninfo on ${standby}`);
+  await sql(lab, standby, 'SELECT pg_reload_conf()', 'postgres');
+  const deadline = Date.now() + 30_000;
+  while ((await sql(lab, primary, `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standby}' AND state = 'streaming'`, 'postgres')) !== '1') {
+    if (Date.now() > deadline) throw new Error(`${standby} does not stream from ${primary} as application_name ${standby}`);
+    await sleep(100);
+  }
+  await execOk(lab, primary, `${AS_POSTGRES} ${REPMGR} -f ${CONF} primary register --force 2>&1`);
+  await execOk(lab, standby, `${AS_POSTGRES} ${REPMGR} -f ${CONF} standby register --force 2>&1`);
+}
+
+/** `repmgr standby switchover` run as postgres on the standby, as its operator would. */
+export function repmgrSwitchover(lab: BenchLab, standby: LabHostName): Promise<TimedRun> {
+  return timedRun('nsenter', [...nsenterArgs(lab.names, standby), '--', '/bin/sh', '-c', `cd / && ${AS_POSTGRES} ${REPMGR} -f ${CONF} standby switchover 2>&1`], { timeoutMs: 240_000 });
+}
+
+/** Undoes the per-host /etc/shadow copy (repmgr's role, database and files stay, harmless). */
+export async function tearDownRepmgr(lab: BenchLab): Promise<void> {
+  for (const host of LAB_HOSTS) {
+    await lab.exec(host, `if grep -q ' /etc/shadow ' /proc/self/mountinfo; then umount /etc/shadow; fi`);
+  }
+}
