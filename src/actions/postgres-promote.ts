@@ -25,11 +25,15 @@ export const postgresPromote = defineAction({
     if (state.role === 'primary') {
       return { status: 'done', summary: `${host} is not in recovery (already a primary, WAL at ${state.currentLsn})`, outputs: { lsn: state.currentLsn ?? '0/0' } };
     }
-    if (state.replayPaused) {
-      return { status: 'blocked', summary: `replay is paused on ${host} (at ${state.replayLsn}); resume it with SELECT pg_wal_replay_resume() before promoting` };
-    }
     const lag = await lagOf(ctx, host, state);
-    if (lag.bytes > BigInt(maxLag)) {
+    const beyond = lag.bytes > BigInt(maxLag);
+    if (state.replayPaused) {
+      return {
+        status: 'blocked',
+        summary: `replay is paused on ${host} (${lag.description}${beyond ? `, more than max_lag_bytes ${maxLag}` : ''}); resume it with SELECT pg_wal_replay_resume() before promoting`,
+      };
+    }
+    if (beyond) {
       return { status: 'blocked', summary: `${lag.description}: more than max_lag_bytes ${maxLag}; wait for the replica to catch up (or raise max_lag_bytes)` };
     }
     return { status: 'ready', summary: `will promote ${host} (pg_promote); ${lag.description}, within max_lag_bytes ${maxLag}` };

@@ -138,7 +138,7 @@ function rewindFinding(host: string, primary: string, timeline: number, primaryS
 async function rewindIfDiverged(ctx: StepContext, transport: Transport, database: DatabaseSettings, host: string, primaryAddress: string): Promise<string> {
   const source = `host=${primaryAddress} port=${database.port} user=${database.user} dbname=postgres`;
   const rewind = (dryRun: boolean) =>
-    asPostgresUser(database, sh`${pgBin(database, 'pg_rewind')} --target-pgdata=${database.data_dir} ${`--source-server=${source}`}${dryRun ? ' --dry-run' : ''} 2>&1`);
+    asPostgresUser(database, `${sh`${pgBin(database, 'pg_rewind')} ${`--target-pgdata=${database.data_dir}`} ${`--source-server=${source}`}`}${dryRun ? ' --dry-run' : ''} 2>&1`);
   const dry = await transport.exec(rewind(true), { timeoutMs: ctx.timeoutMs });
   if (dry.exitCode !== 0) throw new StepFailedError(`pg_rewind --dry-run on ${host} failed: ${firstLine(dry.stdout) || `exit ${dry.exitCode}`}`);
   if (/no rewind required/i.test(dry.stdout)) return 'no rewind required (pg_rewind --dry-run)';
