@@ -9,7 +9,7 @@ export const filesSync = defineAction({
   name: 'files.sync',
   params: z.object({ from: z.string().min(1), to: z.string().min(1), paths: z.array(z.string().min(1)).min(1).optional() }).strict(),
   outputs: ['files', 'bytes'],
-  needs: [],
+  needs: ['files'],
   needsHost: false,
   hostsIn: (p) => [p.from, p.to],
   changes: true,

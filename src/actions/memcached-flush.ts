@@ -18,7 +18,7 @@ export const memcachedFlush = defineAction({
   name: 'memcached.flush',
   params: z.object({ servers: z.array(server).min(1).optional() }).strict(),
   outputs: ['flushed'],
-  needs: [],
+  needs: ['memcached'],
   needsHost: false,
   changes: true,
   async check(ctx, p) {

@@ -31,7 +31,7 @@ export async function rsyncPath(receiver: Transport, sender: HostEntry, path: st
   const result = await receiver.exec(rsyncCommand(sender, path, dryRun), { timeoutMs });
   // 24: some source files vanished while copying (uploads being replaced): not a failure.
   const ok = !result.timedOut && (result.exitCode === 0 || result.exitCode === 24);
-  const error = ok ? null : result.timedOut ? `rsync timed out after ${result.durationMs} ms` : firstProblem(result.stderr) || `rsync exited ${result.exitCode ?? result.signal}`;
+  const error = ok ? null : result.exitCode === 127 ? `rsync is not installed on ${receiver.host} (package rsync)` : result.timedOut ? `rsync timed out after ${result.durationMs} ms` : firstProblem(result.stderr) || `rsync exited ${result.exitCode ?? result.signal}`;
   return { path, ...readStats(result.stdout), exitCode: result.exitCode, error };
 }
 

@@ -1,0 +1,74 @@
+// The readers of tool output, on output captured from the lab (iputils arping 20221126,
+// iproute2, rsync 3.2, memcached 1.6).
+import { describe, expect, it } from 'vitest';
+import { repliesOf } from '../../src/site/arp.js';
+import { parseStats } from '../../src/site/memcached.js';
+import { hasAddress } from '../../src/site/portable-ip.js';
+import { describeCopy, readStats, rsyncCommand } from '../../src/site/rsync.js';
+import type { HostEntry } from '../../src/inventory/schema.js';
+
+describe('arping replies', () => {
+  it('collects every answering MAC, lower case, once', () => {
+    const output = [
+      'ARPING 10.213.142.100 from 10.213.142.12 eth0',
+      'Unicast reply from 10.213.142.100 [B6:60:13:DF:3B:D8]  0.564ms',
+      'Unicast reply from 10.213.142.100 [4A:FE:28:97:B1:81]  0.601ms',
+      'Unicast reply from 10.213.142.100 [B6:60:13:DF:3B:D8]  0.580ms',
+      'Sent 2 probes (2 broadcast(s))',
+      'Received 3 response(s)',
+    ].join('\n');
+    expect(repliesOf(output)).toEqual(['b6:60:13:df:3b:d8', '4a:fe:28:97:b1:81']);
+    expect(repliesOf('ARPING 10.213.142.199 from 10.213.142.12 eth0\nSent 2 probes (2 broadcast(s))\nReceived 0 response(s)\n')).toEqual([]);
+  });
+});
+
+describe('ip -o addr', () => {
+  const output = [
+    '2: eth0    inet 10.213.142.11/24 scope global eth0\\       valid_lft forever preferred_lft forever',
+    '2: eth0    inet 10.213.142.100/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever',
+  ].join('\n');
+  it('finds the address whatever its prefix, and not a longer one', () => {
+    expect(hasAddress(output, '10.213.142.100')).toBe(true);
+    expect(hasAddress(output, '10.213.142.10')).toBe(false);
+    expect(hasAddress(output, '10.213.142.1')).toBe(false);
+  });
+});
+
+describe('rsync', () => {
+  it('reads files and bytes from --stats and what the receiver lacks from --itemize-changes', () => {
+    const output = [
+      'receiving incremental file list',
+      '>f+++++++++ handbook.html',
+      '>f+++++++++ page-07.txt',
+      'cd+++++++++ 2008/07/',
+      '>f+++++++++ 2008/06/mirror-server.txt',
+      '>f.st...... page-01.txt',
+      '',
+      'Number of files: 24 (reg: 20, dir: 4)',
+      'Number of created files: 3 (reg: 3)',
+      'Number of regular files transferred: 4',
+      'Total file size: 1,178 bytes',
+      'Total transferred file size: 12,345 bytes',
+    ].join('\n');
+    expect(readStats(output)).toEqual({ files: 4, bytes: 12345, missing: 4 });
+    expect(describeCopy(3, 178)).toBe('3 files, 178 B');
+    expect(describeCopy(1, 12_345)).toBe('1 file, 12 kB');
+  });
+
+  it('pulls with --update, never --delete, every argument quoted', () => {
+    const sender = { name: 'web1', address: '10.0.0.1', ssh: { user: 'root', port: 2222 } } as HostEntry;
+    const command = rsyncCommand(sender, '/srv/my uploads', true);
+    expect(command).toBe(
+      "rsync -a --update --itemize-changes --stats --dry-run -e 'ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes' 'root@10.0.0.1:/srv/my uploads/' '/srv/my uploads/'",
+    );
+    expect(command).not.toContain('--delete');
+  });
+});
+
+describe('memcached stats', () => {
+  it('reads STAT lines', () => {
+    const stats = parseStats('STAT pid 42\r\nSTAT curr_items 7\r\nEND\r\nSTAT flush_enabled no\r\nEND\r\n');
+    expect(stats.get('curr_items')).toBe('7');
+    expect(stats.get('flush_enabled')).toBe('no');
+  });
+});
