@@ -52,7 +52,9 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   await attachReporters(bus, options, stateDir);
 
   const interrupt = new Interrupt().install();
+  const promptAbort = new AbortController();
   interrupt.onHit((count) => {
+    promptAbort.abort();
     if (count === 1) bus.notice({ level: 'warn', message: 'interrupted: finishing the current step, then stopping (Ctrl-C again to stop now)' });
     else setTimeout(() => process.exit(130), 3000).unref();
   });
@@ -71,7 +73,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     confirmEachStep: Boolean(options.step),
     fromStep: options.fromStep ?? null,
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-    prompter: request.prompter ?? terminalPrompter(),
+    prompter: request.prompter ?? terminalPrompter(promptAbort.signal),
     resumeCommand: request.resumeCommand ?? null,
     target,
     signal: interrupt.controller.signal,

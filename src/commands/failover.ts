@@ -7,10 +7,9 @@ import { configFlag, runSiteCommand } from './site-run.js';
 export async function failoverCommand(options: RunOptions & { to?: string; mode?: string }, commandLine: string): Promise<number> {
   const mode = options.mode ?? 'promote';
   if (mode !== 'promote' && mode !== 'read-only') throw new ConfigError(`--mode ${mode}: must be promote or read-only`);
-  return runSiteCommand(options, commandLine, (inventory, roles) => {
+  return runSiteCommand('failover', options, commandLine, (inventory, roles) => {
     const { to, from } = chooseTarget(inventory, roles, options.to, 'failover');
     return {
-      playbook: 'failover',
       params: { to, from, mode },
       resumeCommand: `mirrorctl failover --to ${to} --mode ${mode}${configFlag(options)} --yes`,
     };

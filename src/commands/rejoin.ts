@@ -5,7 +5,7 @@ import { configFlag, runSiteCommand } from './site-run.js';
 
 /** `mirrorctl rejoin HOST`: the returned old primary becomes a replica of the other member of the pair. */
 export async function rejoinCommand(host: string, options: RunOptions, commandLine: string): Promise<number> {
-  return runSiteCommand(options, commandLine, (inventory, roles) => {
+  return runSiteCommand('rejoin', options, commandLine, (inventory, roles) => {
     requireDatabaseHost(inventory, host, 'rejoin');
     const [a, b] = databasePair(inventory);
     const primary = host === a ? b : a;
@@ -17,6 +17,6 @@ export async function rejoinCommand(host: string, options: RunOptions, commandLi
     if (roles.unreachable.includes(host)) {
       throw new BlockedError(`rejoin ${host}: the host does not answer (found ${describeRoles(roles)})`, { hint: 'bring it back online first' });
     }
-    return { playbook: 'rejoin', params: { host, primary }, resumeCommand: `mirrorctl rejoin ${host}${configFlag(options)} --yes` };
+    return { params: { host, primary }, resumeCommand: `mirrorctl rejoin ${host}${configFlag(options)} --yes` };
   });
 }

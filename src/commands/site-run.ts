@@ -1,5 +1,7 @@
 import { loadInventory } from '../inventory/load.js';
 import { locatePlaybook } from '../playbook/locate.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { actionInfo, actionRegistry } from '../actions/registry.js';
 import { HostPool } from '../transports/pool.js';
 import type { Inventory } from '../inventory/schema.js';
 import { discoverRoles, type SiteRoles } from '../site/roles.js';
@@ -7,7 +9,6 @@ import { executePlaybook } from './execute.js';
 import { inventoryPath, type RunOptions } from './options.js';
 
 export interface SiteRunPlan {
-  playbook: string;
   params: Record<string, string | undefined>;
   resumeCommand: string;
 }
@@ -18,16 +19,19 @@ export interface SiteRunPlan {
  * bundled playbook.
  */
 export async function runSiteCommand(
+  playbook: string,
   options: RunOptions,
   commandLine: string,
   choose: (inventory: Inventory, roles: SiteRoles) => SiteRunPlan,
 ): Promise<number> {
   const inventory = await loadInventory(inventoryPath(options));
+  // The playbook is validated before any host is contacted.
+  const file = await locatePlaybook(playbook, inventory.dir);
+  await loadPlaybook(file, { inventory, actions: actionInfo(actionRegistry()), validateOnly: true });
   const pool = new HostPool(inventory);
   try {
     const roles = await discoverRoles(pool, inventory);
     const plan = choose(inventory, roles);
-    const file = await locatePlaybook(plan.playbook, inventory.dir);
     return await executePlaybook({ inventory, playbookFile: file, params: plan.params, options, commandLine, resumeCommand: plan.resumeCommand, pool });
   } finally {
     await pool.closeAll();

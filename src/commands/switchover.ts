@@ -4,10 +4,9 @@ import { configFlag, runSiteCommand } from './site-run.js';
 
 /** `mirrorctl switchover [--to HOST]`: planned, zero data loss; run again to switch back. */
 export async function switchoverCommand(options: RunOptions & { to?: string }, commandLine: string): Promise<number> {
-  return runSiteCommand(options, commandLine, (inventory, roles) => {
+  return runSiteCommand('switchover', options, commandLine, (inventory, roles) => {
     const { to, from } = chooseTarget(inventory, roles, options.to, 'switchover');
     return {
-      playbook: 'switchover',
       params: { to, from },
       resumeCommand: `mirrorctl switchover --to ${to}${configFlag(options)} --yes`,
     };

@@ -24,7 +24,8 @@ export function currentOwner(runId: string, command: string): LockOwner {
 /** "run X (root@ctl, pid 42, `mirrorctl switchover`, since …)" */
 export function describeOwner(owner: Partial<LockOwner> | null): string {
   if (!owner || !owner.run_id) return 'an unknown run (no readable owner.json)';
-  return `run ${owner.run_id} (${owner.user ?? '?'}@${owner.control_host ?? '?'}, pid ${owner.pid ?? '?'}, \`${owner.command ?? '?'}\`, since ${owner.started_at ?? '?'})`;
+  const stale = owner.control_host === hostname() && typeof owner.pid === 'number' && !alive(owner.pid) ? ', which is no longer running: the lock is stale' : '';
+  return `run ${owner.run_id} (${owner.user ?? '?'}@${owner.control_host ?? '?'}, pid ${owner.pid ?? '?'}${stale}, \`${owner.command ?? '?'}\`, since ${owner.started_at ?? '?'})`;
 }
 
 export function parseOwner(text: string): Partial<LockOwner> | null {
@@ -41,5 +42,14 @@ function safeUser(): string {
     return userInfo().username;
   } catch {
     return process.env.USER ?? 'unknown';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
