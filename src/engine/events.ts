@@ -46,6 +46,7 @@ export class EventBus {
   runId: string | null = null;
   /** Values that must never appear in output, events or journals (secrets read from *_env variables). */
   private readonly secrets: string[] = [];
+  private readonly told = new Set<string>();
 
   addSecret(value: string | undefined): void {
     if (value && value.length >= 3) this.secrets.push(value);
@@ -73,8 +74,11 @@ export class EventBus {
     return event;
   }
 
+  /** Tells humans something once per run (the plan and the run may find the same thing twice). */
   notice(notice: Notice): void {
     const clean = { ...notice, message: this.redact(notice.message) };
+    if (this.told.has(clean.message)) return;
+    this.told.add(clean.message);
     for (const listener of this.noticeListeners) listener(clean);
   }
 

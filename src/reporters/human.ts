@@ -57,7 +57,7 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
         break;
       case 'step.apply':
       case 'step.verify':
-        if (event.event === 'step.apply') applied.set(event.step, event.summary);
+        if (event.event === 'step.apply' || !applied.has(event.step)) applied.set(event.step, event.summary);
         if (options.verbose) {
           spinner?.stop();
           out(c.dim(`    ${event.event === 'step.apply' ? 'applied' : 'verified'} ${event.step}: ${event.summary} (${formatMs(event.ms)})`));
