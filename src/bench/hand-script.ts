@@ -9,7 +9,7 @@ import { timedRun, type TimedRun } from './timed-process.js';
 // script over ONE multiplexed OpenSSH connection per host (ControlMaster). The same
 // script has the failover, rejoin and "IP move + flush" (after repmgr) variants.
 
-export type HandMode = 'switchover' | 'failover' | 'rejoin' | 'ip-flush';
+export type HandMode = 'switchover' | 'failover' | 'rejoin' | 'reclone' | 'ip-flush';
 
 /** The script text for this lab (host addresses come as arguments). */
 export function handScriptText(lab: BenchLab): string {
@@ -17,7 +17,7 @@ export function handScriptText(lab: BenchLab): string {
   const memcached = [lab.address('web1'), lab.address('web2')].map((a) => `${a}:11211`).join(' ');
   return `#!/bin/bash
 # Hand-written site move for the mirrorctl lab (bench comparison floor).
-# usage: hand-switch.sh switchover|failover|rejoin|ip-flush FROM_ADDR TO_ADDR FROM_NAME TO_NAME
+# usage: hand-switch.sh switchover|failover|rejoin|reclone|ip-flush FROM_ADDR TO_ADDR FROM_NAME TO_NAME
 set -euo pipefail
 mode=$1 from=$2 to=$3 from_name=$4 to_name=$5
 cidr=${state.portableCidr} ip=${state.portableIp}
@@ -50,15 +50,26 @@ claim_ip() { # host: add the address, gratuitous ARP in the background
 wait_streaming() { # primary replica_addr
   on "$1" "for i in \\$(seq 400); do [ \\"\\$($psql_ -c \\"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND client_addr = '$2'\\")\\" = 1 ] && exit 0; sleep 0.05; done; exit 1"
 }
-rejoin() { # old new old_name: stop, rewind when diverged, standby.signal + primary_conninfo, start
+rejoin() { # old new old_name rewind?: stop, rewind (after a failover), standby.signal + primary_conninfo, start
   on "$1" "ip addr del $cidr dev eth0 2>/dev/null || true"
   sessions "$1" read-only
-  on "$1" "if $as_pg $bin/pg_ctl -D $data status >/dev/null; then $as_pg $bin/pg_ctl -D $data -m fast -w stop >/dev/null; fi
-    $as_pg $bin/pg_rewind --target-pgdata=$data --source-server='host=$2 port=5432 user=postgres dbname=postgres' >/dev/null 2>&1 || true
-    sed -i '/^primary_conninfo/d' $data/postgresql.auto.conf
+  on "$1" "if $as_pg $bin/pg_ctl -D $data status >/dev/null; then $as_pg $bin/pg_ctl -D $data -m fast -w stop >/dev/null; fi"
+  if [ "\${4:-}" = rewind ]; then
+    # pg_rewind reads the source's control file: a just-promoted primary must checkpoint first.
+    on "$2" "$psql_ -c CHECKPOINT"
+    on "$1" "$as_pg $bin/pg_rewind --target-pgdata=$data --source-server='host=$2 port=5432 user=postgres dbname=postgres'"
+  fi
+  on "$1" "sed -i '/^primary_conninfo/d' $data/postgresql.auto.conf
     echo \\"primary_conninfo = 'host=$2 port=5432 user=postgres application_name=$3'\\" >> $data/postgresql.auto.conf
     chown postgres:postgres $data/postgresql.auto.conf
     $as_pg touch $data/standby.signal
+    $as_pg $bin/pg_ctl -D $data -l /var/lib/postgresql/15/log -w -t 90 start >/dev/null"
+  wait_streaming "$2" "$1"
+}
+reclone() { # old new old_name: last resort, a fresh base backup of the new primary
+  on "$1" "ip addr del $cidr dev eth0 2>/dev/null || true"
+  on "$1" "if $as_pg $bin/pg_ctl -D $data status >/dev/null; then $as_pg $bin/pg_ctl -D $data -m immediate -w stop >/dev/null; fi
+    rm -rf $data && $as_pg $bin/pg_basebackup -h $2 -p 5432 -U postgres -D $data -R -c fast -X stream --no-sync
     $as_pg $bin/pg_ctl -D $data -l /var/lib/postgresql/15/log -w -t 90 start >/dev/null"
   wait_streaming "$2" "$1"
 }
@@ -87,8 +98,12 @@ failover) # the old primary is dead: promote, sessions, claim the IP, flush the 
   flush "$to:11211"
   close "$to"
   ;;
-rejoin) # the old primary is back: fence it and make it a replica of the new one
-  rejoin "$from" "$to" "$from_name"
+rejoin) # the old primary is back after a failover: fence it, rewind it, make it a replica of the new one
+  rejoin "$from" "$to" "$from_name" rewind
+  close "$from" "$to"
+  ;;
+reclone)
+  reclone "$from" "$to" "$from_name"
   close "$from" "$to"
   ;;
 ip-flush) # after repmgr's switchover: sessions, the IP and the cache

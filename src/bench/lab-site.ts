@@ -34,7 +34,9 @@ export async function openLab(dir: string, progress: (line: string) => void): Pr
   const names = labNames(dir);
   const { labStatusAt } = await import('../lab/status.js');
   const status = await labStatusAt(dir).catch(() => null);
-  const wasUp = Boolean(status?.up && status.hosts.every((h) => h.sshd && h.postgres !== 'down' && h.link === 'up'));
+  // "Up" means the lab exists and its network runs; a host whose services stopped is
+  // left to the bench's repair, which does not depend on mirrorctl.
+  const wasUp = Boolean(status?.up && status.hosts.length === 2);
   if (!wasUp) {
     progress(`bringing the lab up in ${dir}`);
     const { labUp } = await import('../commands/lab.js');

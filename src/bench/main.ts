@@ -74,8 +74,14 @@ async function main(): Promise<void> {
   const { openLab } = await import('./lab-site.js');
   const { lab, wasUp } = await openLab(options.labDir, progress);
   await writeHandScript(lab);
-  const initial = await waitHealthy(lab, 30_000);
+  let initial = await waitHealthy(lab, 10_000);
   progress(`lab ${lab.dir}: ${describeLayout(initial.layout)}`);
+  if (!initial.primary) {
+    const { repairPair } = await import('./repair.js');
+    await repairPair(lab, null, progress);
+    initial = await waitHealthy(lab, 30_000);
+    progress(`lab ${lab.dir} after repair: ${describeLayout(initial.layout)}`);
+  }
   const raw: Record<string, unknown> = {};
   const rows: Row[] = [];
 

@@ -32,7 +32,11 @@ export async function repairPair(lab: BenchLab, preferred: LabHostName | null, p
   await runHandScript(lab, 'ip-flush', replica, primary);
   if (!layout.streaming.includes(replica) || layout.roles[replica] !== 'replica') {
     const rejoin = await runHandScript(lab, 'rejoin', replica, primary);
-    if (rejoin.exitCode !== 0) progress(`repair: rejoin of ${replica} failed: ${rejoin.stderr.trim().split('\n').at(-1)}`);
+    if (rejoin.exitCode !== 0) {
+      progress(`repair: rejoin of ${replica} failed (${rejoin.stderr.trim().split('\n').at(-1)}); cloning it afresh`);
+      const clone = await runHandScript(lab, 'reclone', replica, primary);
+      if (clone.exitCode !== 0) progress(`repair: clone of ${replica} failed: ${clone.stderr.trim().split('\n').at(-1)}`);
+    }
   }
   return (await waitHealthy(lab, 30_000)).primary;
 }

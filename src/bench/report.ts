@@ -65,13 +65,13 @@ export function meaningOf(row: Row): string {
     case 'switchover-gap-vs-script':
       return `During a planned switchover, writes through the portable IP stall at most ${m} with mirrorctl against ${c ?? 'n/a'} for the bare script (${r ?? 'n/a'}): the outage users see.`;
     case 'switchover-gap-vs-repmgr':
-      return `repmgr's switchover plus the same IP move and flush stalls writes ${c ?? 'n/a'}, against ${m} for mirrorctl (${r ?? 'n/a'}); repmgr waits for the old primary to rejoin before the IP can move.`;
+      return `repmgr's switchover plus the same IP move and flush stalls writes ${c ?? 'n/a'}, against ${m} for mirrorctl (${r ?? 'n/a'}); the IP moves only once \`repmgr\` returns, after it has reattached the old primary.`;
     case 'switchover-total':
       return `The whole switchover (file syncs, rejoin of the old primary and HTTP check included) takes ${m}, ${r ?? 'n/a'} the hand-written floor (${c ?? 'n/a'}).`;
     case 'switchover-lost-writes':
       return `Every write the app acknowledged before, during and after the switch was looked up on the new primary: ${row.met ? 'none is missing' : 'some are missing'}.`;
     case 'failover':
-      return `With the primary host dead, the site answers from the mirror ${m} after the command starts (script: ${c ?? 'n/a'}); most of it is the connect timeout spent finding the old primary gone.`;
+      return `With the primary host dead, the site answers from the mirror ${m} after the command starts, against ${c ?? 'n/a'} for the bare script (promote, sessions, IP, flush, no checks): the outage users see on an unplanned loss.`;
     default:
       return '';
   }
