@@ -60,11 +60,15 @@ export const postgresRejoin = defineAction({
     if (await serverRunning(transport, database, ctx.timeoutMs)) {
       throw new StepFailedError(`PostgreSQL on ${host} still runs after \`${database.service.stop}\``, { hint: `stop it by hand, then run again` });
     }
-    const control = await controlData(transport, database, ctx.timeoutMs);
+    let control = await controlData(transport, database, ctx.timeoutMs);
     const done: string[] = [];
     if (control.timeline < (primary.timeline ?? 0)) {
       const rewind = rewindFinding(host, p.primary, control.timeline, primary, control);
       if (rewind.blocked) throw new StepFailedError(rewind.text);
+      if (!CLEAN_STATES.includes(control.state)) {
+        done.push(await finishCrashRecovery(ctx, transport, database, host, control));
+        control = await controlData(transport, database, ctx.timeoutMs);
+      }
       done.push(await rewindIfDiverged(ctx, transport, database, host, primaryAddress));
     }
     const passfile = await writePassfile(ctx, transport, database, primaryAddress);
@@ -132,6 +136,26 @@ function rewindFinding(host: string, primary: string, timeline: number, primaryS
     return { blocked: true, text: `${host} is on timeline ${timeline}, older than ${primary}'s ${primaryTimeline}: pg_rewind is needed but ${host}'s cluster has neither wal_log_hints = on nor data checksums` };
   }
   return { blocked: false, text: `pg_rewind when its history diverged (timeline ${timeline} is older than ${primary}'s ${primaryTimeline}; wal_log_hints ${control.walLogHints ? 'on' : 'off'}, checksums ${control.checksums ? 'on' : 'off'})` };
+}
+
+const CLEAN_STATES = ['shut down', 'shut down in recovery'];
+
+/**
+ * pg_rewind needs a cleanly shut down target, and its --dry-run does not finish a crashed
+ * server's recovery (the real run would): do it here, as pg_rewind does, in single-user mode
+ * (no network listener, so nothing can write to the old primary meanwhile).
+ */
+async function finishCrashRecovery(ctx: StepContext, transport: Transport, database: DatabaseSettings, host: string, control: ControlData): Promise<string> {
+  const config = database.config_file ? sh` -c ${`config_file=${database.config_file}`}` : '';
+  const signals = sh`rm -f ${`${database.data_dir}/standby.signal`} ${`${database.data_dir}/recovery.signal`}`;
+  const single = `${sh`${pgBin(database, 'postgres')} --single -F -D ${database.data_dir}`}${config} template1 < /dev/null 2>&1`;
+  const result = await transport.exec(asPostgresUser(database, `${signals} && ${single}`), { timeoutMs: ctx.timeoutMs });
+  if (result.exitCode !== 0) {
+    throw new StepFailedError(`crash recovery of ${host} in single-user mode failed: ${firstLine(result.stdout) || `exit ${result.exitCode}`}`, {
+      hint: `${host}'s cluster was "${control.state}"; start and stop it cleanly by hand, then run again`,
+    });
+  }
+  return `finished ${host}'s crash recovery in single-user mode (it was "${control.state}")`;
 }
 
 /** pg_rewind --dry-run decides; pg_rewind itself runs only when the histories diverged. */

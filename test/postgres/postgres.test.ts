@@ -283,4 +283,39 @@ describe('switchover and split, database steps', () => {
     expect(control.stdout).toMatch(/in archive recovery/);
     expect(await lab.deviations()).toEqual([]);
   });
+
+  it('a crashed primary (postmaster killed) rejoins after a failover, and a switchover brings the site back', async () => {
+    await restoreBaseline();
+    const tag = `pgcrash-${Date.now()}`;
+    await sql('web1', `INSERT INTO writes (note) VALUES ('${tag}-before')`);
+    await until('web2 has the row', async () => (await sql('web2', `SELECT count(*) FROM writes WHERE note = '${tag}-before'`)) === '1');
+    await lab.hostExec('web1', `kill -9 "$(head -n 1 ${DATA}/postmaster.pid)"`);
+    await until('web1 is down', async () => (await role('web1')) === 'down');
+
+    const promoted = await run(promoteBook, 'host=web2');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const check = checks(promoted.stdout, 'plan')[0]!;
+    expect(check.summary).toMatch(/received .* and replayed/);
+    await sql('web2', `INSERT INTO writes (note) VALUES ('${tag}-web2')`);
+
+    const rejoin = join(dir, 'pg-rejoin.yaml');
+    const result = await run(rejoin, 'host=web1', 'primary=web2');
+    expect(result.code, result.stderr).toBe(0);
+    const stopCheck = checks(result.stdout, 'plan').find((c) => c.step === 'stop-db')!;
+    expect(stopCheck).toMatchObject({ status: 'done' });
+    expect(stopCheck.summary).toMatch(/not cleanly/);
+    const applied = events(result.stdout).find((e) => e.event === 'step.apply' && e.step === 'rejoin')!;
+    expect(applied.summary).toMatch(/crash recovery in single-user mode/);
+    expect(await role('web1')).toBe('replica');
+    expect(await receiver('web1')).toBe(`${lab.addresses.web2} streaming`);
+    await until('web1 has web2 rows', async () => (await sql('web1', `SELECT count(*) FROM writes WHERE note = '${tag}-web2'`)) === '1');
+
+    const back = await run(switchBook, 'to=web1', 'from=web2');
+    expect(back.code, back.stderr).toBe(0);
+    expect(await role('web1')).toBe('primary');
+    expect(await role('web2')).toBe('replica');
+    expect(await receiver('web2')).toBe(`${lab.addresses.web1} streaming`);
+    expect(await sql('web1', `SELECT count(*) FROM writes WHERE note LIKE '${tag}-%'`)).toBe('2');
+    expect(await lab.deviations()).toEqual([]);
+  });
 });
