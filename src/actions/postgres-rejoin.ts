@@ -56,12 +56,13 @@ export const postgresRejoin = defineAction({
     const transport = await ctx.hosts.get(host);
     const primary = await answeringPrimary(ctx, p.primary);
     if (typeof primary === 'string') throw new StepFailedError(primary);
-    if (await serverRunning(transport, database, ctx.timeoutMs)) await runService(transport, database, 'stop', ctx.timeoutMs);
+    const wasRunning = await serverRunning(transport, database, ctx.timeoutMs);
+    if (wasRunning) await runService(transport, database, 'stop', ctx.timeoutMs);
     if (await serverRunning(transport, database, ctx.timeoutMs)) {
       throw new StepFailedError(`PostgreSQL on ${host} still runs after \`${database.service.stop}\``, { hint: `stop it by hand, then run again` });
     }
     let control = await controlData(transport, database, ctx.timeoutMs);
-    const done: string[] = [];
+    const done: string[] = [wasRunning ? `stopped ${host}` : `${host} was stopped`];
     if (control.timeline < (primary.timeline ?? 0)) {
       const rewind = rewindFinding(host, p.primary, control.timeline, primary, control);
       if (rewind.blocked) throw new StepFailedError(rewind.text);
@@ -80,7 +81,7 @@ export const postgresRejoin = defineAction({
     if (signals.exitCode !== 0) throw new CommandError(signals);
     await runService(transport, database, 'start', ctx.timeoutMs);
     done.push(`standby.signal and primary_conninfo (${p.primary}, ${primaryAddress}) written, started`);
-    return { summary: `stopped ${host}; ${done.join('; ')}` };
+    return { summary: done.join('; ') };
   },
   async verify(ctx, p) {
     const host = hostOf(ctx);
