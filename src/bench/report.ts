@@ -111,7 +111,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...report.rows.map((row) => `- **${row.measurement}**: ${row.meaning}${row.note && row.status !== 'not measured' ? ` (${row.note})` : ''}`),
     '',
-    'Figures are median (min–max, n runs); ratios are mirrorctl ÷ comparison, computed pair by pair within one run and summarised the same way.',
+    'Figures are median (min–max, n runs) over the successful runs; ratios are mirrorctl ÷ comparison, computed pair by pair within one run (pairs with a failed side left out) and summarised the same way; "met?" is judged on those medians. ⚠ marks a row where some runs failed: the sentence below says which and why.',
     ...(report.lab.note ? ['', report.lab.note] : []),
     '',
   ];
