@@ -121,7 +121,9 @@ async function main(): Promise<void> {
     rows,
     raw,
   };
-  const markdown = await writeReport(join(PROJECT_ROOT, 'bench-results'), report);
+  // Development runs (--quick, --only) never overwrite the full results.
+  const partial = options.quick || options.only !== null;
+  const markdown = await writeReport(join(PROJECT_ROOT, 'bench-results', ...(partial ? ['partial'] : [])), report);
   process.stdout.write(markdown);
 }
 
