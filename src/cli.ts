@@ -7,6 +7,12 @@ type Handler = (options: RunOptions & { to?: string; mode?: string; dir?: string
 
 /** Entry point used by bin/mirrorctl. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that goes away (`mirrorctl runs | head`) ends the output, not the run.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   const program = new Command('mirrorctl')
     .description('Move a site between its primary host and its mirror, safely')
     .version(version(), '--version')

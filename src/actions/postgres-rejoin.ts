@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pgQuery } from '../site/postgres.js';
 import { ConfigError, HostUnreachableError, StepFailedError } from '../errors.js';
 import { databaseState, type DatabaseState } from '../site/database-state.js';
 import {
@@ -70,6 +71,9 @@ export const postgresRejoin = defineAction({
         done.push(await finishCrashRecovery(ctx, transport, database, host, control));
         control = await controlData(transport, database, ctx.timeoutMs);
       }
+      // pg_rewind reads the source's control file: a just-promoted primary must have
+      // written its end-of-recovery checkpoint, or the rewound server cannot start.
+      await pgQuery(ctx.hosts, ctx.inventory, p.primary, 'CHECKPOINT', [], ctx.timeoutMs);
       done.push(await rewindIfDiverged(ctx, transport, database, host, primaryAddress));
     }
     const passfile = await writePassfile(ctx, transport, database, primaryAddress);

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { write } from './write.js';
 import type { ChalkInstance } from 'chalk';
 import type { EventBus, RunEvent } from '../engine/events.js';
 import { formatMs } from '../engine/duration.js';
@@ -15,7 +15,7 @@ export interface HumanOptions {
 /** One line per step with its state, host and duration, and the check's finding under it. */
 export function attachHumanReporter(bus: EventBus, options: HumanOptions): void {
   const c = options.color;
-  const out = (line: string) => writeSync(options.fd, line + '\n');
+  const out = (line: string) => write(options.fd, line + '\n');
   const spinner = options.tty ? new Spinner(options.fd) : null;
   let planHeader = false;
   let runHeader = false;
@@ -83,6 +83,6 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
   });
   bus.onNotice((notice) => {
     spinner?.stop();
-    writeSync(2, `${notice.level === 'warn' ? c.yellow('warning:') : c.dim('info:')} ${notice.message}\n`);
+    write(2, `${notice.level === 'warn' ? c.yellow('warning:') : c.dim('info:')} ${notice.message}\n`);
   });
 }

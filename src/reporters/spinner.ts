@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { write } from './write.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -12,7 +12,7 @@ export class Spinner {
     this.stop();
     this.timer = setInterval(() => {
       this.frame = (this.frame + 1) % FRAMES.length;
-      writeSync(this.fd, `\r  ${FRAMES[this.frame]} ${text}\x1b[K`);
+      write(this.fd, `\r  ${FRAMES[this.frame]} ${text}\x1b[K`);
     }, 80);
     this.timer.unref();
   }
@@ -21,6 +21,6 @@ export class Spinner {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = null;
-    writeSync(this.fd, '\r\x1b[K');
+    write(this.fd, '\r\x1b[K');
   }
 }
