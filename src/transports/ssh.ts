@@ -1,6 +1,7 @@
 // Opens the one SSH connection (ssh2) a run keeps to a host: host key checked
 // against the pin or known_hosts, key file or agent authentication, never a password.
 import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import type { Client, ConnectConfig } from 'ssh2';
 import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
@@ -11,15 +12,69 @@ import type { Transport } from './types.js';
 
 const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
 
+/** The SSH handshake after the TCP connect: at least 10 s, however short the connect timeout. */
+function handshakeTimeoutMs(host: HostEntry): number {
+  return Math.max(10_000, host.ssh.connectTimeoutMs * 2);
+}
+
 /** Connects to a host over SSH; rejects with HostUnreachableError or HostTrustError. */
 export async function connectSsh(host: HostEntry, inventory: Inventory): Promise<Transport> {
   if (!host.address) throw new HostUnreachableError(host.name, `${host.name}: no address in ${inventory.file}`);
   const policy = hostKeyPolicy(host, inventory.file, host.hostKey ? [] : await knownHosts(inventory, host.ssh.knownHosts));
   const auth = await authentication(host);
-  const { default: ssh2 } = await import('ssh2');
+  const [{ default: ssh2 }, sock] = await Promise.all([import('ssh2'), tcpConnect(host)]);
   const client = new ssh2.Client();
-  await handshake(client, host, policy, auth);
+  await handshake(client, host, policy, auth, sock);
   return new SshTransport(host, client);
+}
+
+/**
+ * The TCP connection and the server's first bytes (its SSH banner), bounded by
+ * connect_timeout_ms, as OpenSSH's ConnectTimeout. Only this part decides
+ * "unreachable": key exchange and authentication, which a loaded machine can
+ * make slow, get a longer timeout of their own, so a short connect timeout never
+ * mistakes a live primary for a dead one. The banner is left unread for ssh2.
+ */
+function tcpConnect(host: HostEntry): Promise<Socket> {
+  const label = hostLabel(host);
+  const timeoutMs = host.ssh.connectTimeoutMs;
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: host.address ?? '', port: host.ssh.port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new HostUnreachableError(host.name, `${label} did not answer within ${timeoutMs} ms`, { hint: UNREACHABLE_HINT }));
+    }, timeoutMs);
+    sock.once('connect', () => sock.setNoDelay(true));
+    sock.once('readable', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once('end', () => {
+      clearTimeout(timer);
+      reject(new HostUnreachableError(host.name, `${label} closed the connection before the SSH banner`, { hint: UNREACHABLE_HINT }));
+    });
+    sock.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new HostUnreachableError(host.name, `${label} ${socketProblem(error)}`, { hint: UNREACHABLE_HINT, cause: error }));
+    });
+  });
+}
+
+function socketProblem(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'refused the connection';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `is not reachable: no route to host (${error.code})`;
+    case 'ETIMEDOUT':
+      return 'did not answer (the connection timed out)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot be resolved (${error.code})`;
+    default:
+      return `could not be connected to (${error.message})`;
+  }
 }
 
 // known_hosts files read once per run (the inventory lives exactly as long as a run).
@@ -80,9 +135,9 @@ async function authentication(host: HostEntry): Promise<Authentication> {
 }
 
 /** Runs the SSH handshake and authentication, mapping every failure to a typed error. */
-function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth: Authentication): Promise<void> {
+function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth: Authentication, sock: Socket): Promise<void> {
   const label = hostLabel(host);
-  const timeoutMs = host.ssh.connectTimeoutMs;
+  const timeoutMs = handshakeTimeoutMs(host);
   return new Promise((resolve, reject) => {
     let settled = false;
     let refusal: HostTrustError | null = null;
@@ -142,6 +197,7 @@ function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth:
     });
 
     const config: ConnectConfig = {
+      sock,
       host: host.address ?? '',
       port: host.ssh.port,
       username: host.ssh.user,
