@@ -40,6 +40,9 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
     ctx.warn(`${from} does not answer: ${ip.cidr} is only claimed on ${target} (release it on ${from} when it is back)`);
   }
   const host = await ctx.hosts.get(target);
+  // The plan's ARP probe takes a whole second (arping -w 1): it starts with the other
+  // questions instead of after them, and its answer is used only if the interface is fine.
+  const probe = ctx.phase === 'plan' ? arpResponders(host, ip.iface, ip.address).catch((error: unknown) => error as Error) : null;
   const [report, found] = await Promise.all([
     inspectInterface(host, ip.iface, ['ip', 'arping']),
     ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
@@ -59,7 +62,7 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   let arp = '';
   if (ctx.phase === 'plan') {
     const current = found.holders.filter((h) => h !== target);
-    const stranger = await strangerOnSegment(ctx, host, ip, current, report.mac, found.unreachable);
+    const stranger = await strangerOnSegment(ctx, probe!, ip, current, report.mac, found.unreachable);
     if (stranger) return { status: 'blocked', summary: stranger };
     arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
@@ -164,9 +167,12 @@ function describeChange(ip: PortableIp, target: string, others: string[], onTarg
  * ARP probe from the target: a MAC that answers and belongs to no known holder means another
  * machine uses the address, and claiming it would make two machines answer.
  */
-async function strangerOnSegment(ctx: StepContext, host: Transport, ip: PortableIp, holders: string[], ownMac: string | null, unreachable: string[]): Promise<string | null> {
+async function strangerOnSegment(ctx: StepContext, probe: Promise<string[] | Error>, ip: PortableIp, holders: string[], ownMac: string | null, unreachable: string[]): Promise<string | null> {
   const [responders, holderMacs] = await Promise.all([
-    arpResponders(host, ip.iface, ip.address),
+    probe.then((answer) => {
+      if (answer instanceof Error) throw answer;
+      return answer;
+    }),
     Promise.all(holders.map(async (name) => macOf(await ctx.hosts.get(name), ip.iface))),
   ]);
   const known = [...holderMacs, ownMac];

@@ -64,7 +64,7 @@ export const postgresRejoin = defineAction({
     }
     let control = await controlData(transport, database, ctx.timeoutMs);
     const done: string[] = [wasRunning ? `stopped ${host}` : `${host} was stopped`];
-    if (control.timeline < (primary.timeline ?? 0)) {
+    if (control.timeline !== (primary.timeline ?? 0)) {
       const rewind = rewindFinding(host, p.primary, control.timeline, primary, control);
       if (rewind.blocked) throw new StepFailedError(rewind.text);
       if (!CLEAN_STATES.includes(control.state)) {
@@ -130,17 +130,19 @@ async function answeringPrimary(ctx: StepContext, primary: string): Promise<Data
   }
 }
 
-/** Whether a rewind may be needed, and whether the cluster allows it (wal_log_hints or checksums). */
+/**
+ * Whether a rewind may be needed, and whether the cluster allows it (wal_log_hints or checksums).
+ * Any timeline difference may mean diverged histories, whichever number is higher: in a split
+ * the host being rejoined can be the one promoted last. `pg_rewind --dry-run` decides at apply.
+ */
 function rewindFinding(host: string, primary: string, timeline: number, primaryState: DatabaseState, control: ControlData): { blocked: boolean; text: string } {
   const primaryTimeline = primaryState.timeline ?? 0;
-  if (timeline > primaryTimeline) {
-    return { blocked: true, text: `${host} is on timeline ${timeline}, newer than ${primary}'s ${primaryTimeline}: ${primary} is not the newer primary; check which host should be rewound` };
-  }
   if (timeline === primaryTimeline) return { blocked: false, text: `no rewind (both on timeline ${timeline})` };
+  const relation = `timeline ${timeline}, ${primary} on ${primaryTimeline}`;
   if (!control.walLogHints && !control.checksums) {
-    return { blocked: true, text: `${host} is on timeline ${timeline}, older than ${primary}'s ${primaryTimeline}: pg_rewind is needed but ${host}'s cluster has neither wal_log_hints = on nor data checksums` };
+    return { blocked: true, text: `${host} is on ${relation}: pg_rewind may be needed but ${host}'s cluster has neither wal_log_hints = on nor data checksums` };
   }
-  return { blocked: false, text: `pg_rewind when its history diverged (timeline ${timeline} is older than ${primary}'s ${primaryTimeline}; wal_log_hints ${control.walLogHints ? 'on' : 'off'}, checksums ${control.checksums ? 'on' : 'off'})` };
+  return { blocked: false, text: `pg_rewind when its history diverged (${host} on ${relation}; wal_log_hints ${control.walLogHints ? 'on' : 'off'}, checksums ${control.checksums ? 'on' : 'off'})` };
 }
 
 const CLEAN_STATES = ['shut down', 'shut down in recovery'];
