@@ -63,7 +63,13 @@ function serversOf(ctx: StepContext, servers: string[] | undefined): string[] {
  * nothing. Otherwise it blocks, as does a server that refuses flushes (-F).
  */
 async function survey(ctx: StepContext, servers: string[], warn = true) {
-  const states = await Promise.all(servers.map((s) => memcachedState(s, PER_SERVER_TIMEOUT_MS)));
+  // A server on a host this run already found unreachable is not asked again (that would wait a timeout).
+  const states = await Promise.all(
+    servers.map((s) => {
+      const host = hostOfServer(ctx.inventory, s);
+      return host !== null && ctx.hosts.known(host) === 'unreachable' ? { server: s, up: false, items: null, flushEnabled: null } : memcachedState(s, PER_SERVER_TIMEOUT_MS);
+    }),
+  );
   const flush = states.filter((s) => s.up && s.flushEnabled !== false);
   const problems: string[] = [];
   const skipped: string[] = [];

@@ -9,6 +9,7 @@ export class HostPool {
   private readonly open = new Map<string, Promise<Transport>>();
   private readonly factory: TransportFactory;
   private readonly closers: Array<() => Promise<void>> = [];
+  private readonly settled = new Map<string, 'reachable' | 'unreachable' | 'untrusted'>();
   /** Per-run caches of site helpers (e.g. one PostgreSQL client per host), keyed by name. */
   readonly cache = new Map<string, unknown>();
 
@@ -26,7 +27,10 @@ export class HostPool {
       const entry = this.inventory.hosts.get(name);
       if (!entry) return Promise.reject(new ConfigError(`host "${name}" is not in ${this.inventory.file}`, { hint: 'add it under hosts: or fix the name' }));
       pending = this.factory(entry, this.inventory);
-      pending.catch(() => undefined);
+      pending.then(
+        () => this.settled.set(name, 'reachable'),
+        (error: unknown) => this.settled.set(name, error instanceof HostUnreachableError ? 'unreachable' : 'untrusted'),
+      );
       this.open.set(name, pending);
     }
     return pending;
@@ -41,6 +45,11 @@ export class HostPool {
       if (error instanceof HostUnreachableError) return false;
       throw error;
     }
+  }
+
+  /** What this run already knows of a host without contacting it ('unknown' when it was not tried yet). */
+  known(name: string): 'reachable' | 'unreachable' | 'untrusted' | 'unknown' {
+    return this.settled.get(name) ?? 'unknown';
   }
 
   /** Hosts already found unreachable in this run. */
