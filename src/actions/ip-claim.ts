@@ -9,6 +9,7 @@ import {
   macOf,
   portableIp,
   removeAddress,
+  type IpHolders,
   type PortableIp,
 } from '../site/portable-ip.js';
 import { render } from '../playbook/templates.js';
@@ -50,6 +51,8 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const problem = interfaceProblem(report, target, ip.iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 
+  // The run-phase check comes right before apply: apply acts on what it found, without asking again.
+  if (ctx.phase === 'run') ctx.hosts.cache.set(foundKey(ctx), found);
   const planned = plannedHolders(ctx, found.holders);
   const others = planned.holders.filter((h) => h !== target);
   const onTarget = planned.holders.includes(target);
@@ -103,7 +106,7 @@ export function plannedHolders(ctx: StepContext, holders: string[]): { holders: 
 export async function applyClaim(ctx: StepContext, target: string, from: string | null): Promise<ApplyResult> {
   const ip = portableIp(ctx.inventory);
   const host = await ctx.hosts.get(target);
-  const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
+  const found = (takeCached(ctx, foundKey(ctx)) as IpHolders | undefined) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
   const others = found.holders.filter((h) => h !== target);
   const transports = await Promise.all(others.map((name) => ctx.hosts.get(name)));
 
@@ -148,6 +151,17 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
 /** Hosts asked about the address besides portable_ip.hosts. */
 function asked(target: string, from: string | null): string[] {
   return from === null ? [target] : [from, target];
+}
+
+/** A finding the check left for apply, used once (a retry asks again). */
+function takeCached(ctx: StepContext, key: string): unknown {
+  const value = ctx.hosts.cache.get(key);
+  ctx.hosts.cache.delete(key);
+  return value;
+}
+
+function foundKey(ctx: StepContext): string {
+  return `ip.claim:found:${ctx.stepId}`;
 }
 
 function releasedKey(ctx: StepContext): string {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { findKey, replaceValue } from '../site/ini-line.js';
-import { readRemoteFile, replaceRemoteFile, sha256 as sha256Of } from '../site/remote-file.js';
+import { readRemoteFile, rewriteAndReload, type RemoteFile } from '../site/remote-file.js';
+import { CommandError } from '../transports/command-error.js';
 import { firstLine, stepHost } from './host-transport.js';
 import { defineAction, type StepContext } from './types.js';
 
@@ -23,24 +24,24 @@ export const sessionsMode = defineAction({
     const outputs = { previous: modeOf(ctx, line.value) };
     if (line.value === wanted) return { status: 'done', summary: `${key} is already ${wanted} (${p.mode})`, outputs };
     if (!current.writable) return { status: 'blocked', summary: `${file} on ${ctx.host} is not writable` };
+    // The run-phase check comes right before apply: apply rewrites what it read (guarded by its checksum).
+    if (ctx.phase === 'run') ctx.hosts.cache.set(readKey(ctx), { file: current, index: line.index, value: line.value });
     return { status: 'ready', summary: `${key}: ${line.value} → ${wanted} (${p.mode})`, outputs };
   },
   async apply(ctx, p) {
     const { file, key, wanted, reload } = settings(ctx, p.mode);
     const host = await stepHost(ctx);
-    const before = await readRemoteFile(host, file, ctx.timeoutMs);
-    const line = before ? findKey(before.text, key) : { found: 'none' as const };
-    if (!before || line.found !== 'one') throw new StepFailedError(`${file} on ${ctx.host} changed since the check`);
-    const after = replaceValue(before.text, line.index, wanted);
-    await replaceRemoteFile(host, file, after, before.sha256, ctx.timeoutMs);
-    if (reload) {
-      const result = await host.exec(reload, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
-      if (result.exitCode !== 0) {
-        await replaceRemoteFile(host, file, before.text, sha256Of(after), ctx.timeoutMs);
-        throw new StepFailedError(`reload \`${reload}\` failed on ${ctx.host} (${firstLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}); ${file} was put back as it was`);
-      }
+    const cached = ctx.hosts.cache.get(readKey(ctx)) as ReadFinding | undefined;
+    ctx.hosts.cache.delete(readKey(ctx));
+    const read = cached ?? (await readAgain(ctx, file, key));
+    const after = replaceValue(read.file.text, read.index, wanted);
+    // One round trip: atomic rewrite, then the reload; a failed reload puts the previous file back.
+    const result = await host.exec(rewriteAndReload(file, read.file.sha256, reload), { timeoutMs: ctx.timeoutMs, input: after, signal: ctx.signal });
+    if (result.exitCode === 4) {
+      throw new StepFailedError(`reload \`${reload}\` failed on ${ctx.host} (${firstLine(result.stderr) || 'no message'}); ${file} was put back as it was`);
     }
-    return { summary: `${key} = ${wanted}${reload ? ', reloaded' : ''}`, outputs: { previous: modeOf(ctx, line.value) } };
+    if (result.exitCode !== 0) throw new CommandError(result);
+    return { summary: `${key} = ${wanted}${reload ? ', reloaded' : ''}`, outputs: { previous: modeOf(ctx, read.value) } };
   },
   async verify(ctx, p) {
     const { file, key, wanted } = settings(ctx, p.mode);
@@ -50,6 +51,23 @@ export const sessionsMode = defineAction({
     return { ok, summary: ok ? `${file} says ${key} = ${wanted}` : `${file} does not say ${key} = ${wanted}` };
   },
 });
+
+interface ReadFinding {
+  file: RemoteFile;
+  index: number;
+  value: string;
+}
+
+function readKey(ctx: StepContext): string {
+  return `sessions.mode:read:${ctx.stepId}`;
+}
+
+async function readAgain(ctx: StepContext, file: string, key: string): Promise<ReadFinding> {
+  const current = await readRemoteFile(await stepHost(ctx), file, ctx.timeoutMs);
+  const line = current ? findKey(current.text, key) : { found: 'none' as const };
+  if (!current || line.found !== 'one') throw new StepFailedError(`${file} on ${ctx.host} changed since the check`);
+  return { file: current, index: line.index, value: line.value };
+}
 
 function settings(ctx: StepContext, mode: 'read-only' | 'read-write') {
   const s = ctx.inventory.doc.sessions!;

@@ -21,22 +21,34 @@ export async function readRemoteFile(host: Transport, path: string, timeoutMs: n
 }
 
 /**
- * Replaces a file atomically (temp file in the same directory, owner and mode
- * copied, then rename), only if it still has the content we read (`expectSha`).
+ * The script that replaces a file atomically with its stdin (temp file in the same
+ * directory, owner and mode copied, then rename) only if it still has the content
+ * that was read (`expectSha`; exit 3 otherwise), then runs `reload`. When the reload
+ * fails, the previous file is renamed back into place (exit 4). One round trip.
  */
-export async function replaceRemoteFile(host: Transport, path: string, text: string, expectSha: string, timeoutMs: number): Promise<void> {
+export function rewriteAndReload(path: string, expectSha: string, reload: string | undefined): string {
   const script = sh`set -e
 f=${path}
 current=$(sha256sum < "$f" | cut -d' ' -f1)
 if [ "$current" != ${expectSha} ]; then echo "$f changed since it was checked" >&2; exit 3; fi
-tmp=$(mktemp "$(dirname "$f")/.$(basename "$f").mirrorctl.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+dir=$(dirname "$f"); base=$(basename "$f")
+tmp=$(mktemp "$dir/.$base.mirrorctl.XXXXXX")
+prev=$(mktemp "$dir/.$base.mirrorctl-previous.XXXXXX")
+trap 'rm -f "$tmp" "$prev"' EXIT
 cat > "$tmp"
 chown --reference="$f" "$tmp"
 chmod --reference="$f" "$tmp"
+cp -p "$f" "$prev"
 mv -f "$tmp" "$f"
-trap - EXIT`;
-  const result = await host.exec(script, { timeoutMs, input: text });
+`;
+  if (!reload) return script;
+  return script + sh`if ! sh -c ${reload} >&2; then mv -f "$prev" "$f"; exit 4; fi
+`;
+}
+
+/** Replaces a file atomically with `text`, only if it still has the content we read. */
+export async function replaceRemoteFile(host: Transport, path: string, text: string, expectSha: string, timeoutMs: number): Promise<void> {
+  const result = await host.exec(rewriteAndReload(path, expectSha, undefined), { timeoutMs, input: text });
   if (result.exitCode !== 0) throw new CommandError(result);
 }
 
