@@ -1,19 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../errors.js';
+import { alive } from '../engine/lock-owner.js';
 
 // One `lab up`/`down` at a time per lab directory: test files and engineers may call
 // ensureLab() concurrently. The lock is a sibling directory `DIR.lock` (DIR itself is
 // removed by `lab down`), holding the owner's pid; a dead owner's lock is taken over.
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Runs `work` holding the lab's lock, waiting up to `waitMs` for another holder. */
 export async function withLabLock<T>(dir: string, work: () => Promise<T>, waitMs = 300_000): Promise<T> {

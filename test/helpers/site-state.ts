@@ -1,6 +1,8 @@
 // Reads the lab's real state for assertions: PostgreSQL, interfaces, ARP, memcached,
 // files and HTTP — never mirrorctl's own output.
+import { expect } from 'vitest';
 import { memcacheGet, memcacheSet } from '../../src/lab/memcache-client.js';
+import { runCli, type CliResult } from './cli.js';
 import type { LabHostName, TestLab } from './lab.js';
 
 export const HOSTS: LabHostName[] = ['web1', 'web2'];
@@ -120,4 +122,16 @@ export function startWriter(lab: TestLab): { stop(): Promise<{ acked: number[]; 
       return { acked, failures };
     },
   };
+}
+
+/** `mirrorctl ARGS -c <lab inventory>` with the lab's own state dir. */
+export function labCli(lab: TestLab, args: string[], inventory = lab.inventory): Promise<CliResult> {
+  return runCli([...args, '-c', inventory, '--state-dir', `${lab.dir}/state`]);
+}
+
+/** `mirrorctl status --json` on the lab, parsed (it always exits 0). */
+export async function statusJson(lab: TestLab): Promise<any> {
+  const r = await labCli(lab, ['status', '--json']);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
 }

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { events, runCli } from '../helpers/cli.js';
+import { events } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { psql, snapshot } from '../helpers/site-state.js';
+import { labCli, psql, snapshot } from '../helpers/site-state.js';
 
 // Every blocked case: exit 3, a message naming what blocked, and nothing changed on the site.
 let lab: TestLab;
-const cli = (args: string[], inventory = lab.inventory) => runCli([...args, '-c', inventory, '--state-dir', `${lab.dir}/state`]);
+const cli = (args: string[], inventory = lab.inventory) => labCli(lab, args, inventory);
 
 function inventoryCopy(name: string, edit: (yaml: string) => string): string {
   const file = `${lab.dir}/${name}.yaml`;

@@ -1,17 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events, runCli } from '../helpers/cli.js';
+import { events } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { arpAnswers, cacheHas, health, inRecovery, ipOn, macOf, psql, streamsFrom } from '../helpers/site-state.js';
+import { arpAnswers, cacheHas, health, inRecovery, ipOn, macOf, psql, streamsFrom, labCli, statusJson as statusJsonOf } from '../helpers/site-state.js';
 import { memcacheSet } from '../../src/lab/memcache-client.js';
 
 let lab: TestLab;
-const cli = (args: string[]) => runCli([...args, '-c', lab.inventory, '--state-dir', `${lab.dir}/state`]);
-
-async function statusJson(): Promise<any> {
-  const r = await cli(['status', '--json']);
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-}
+const cli = (args: string[]) => labCli(lab, args);
+const statusJson = () => statusJsonOf(lab);
 
 /** Logs in through the portable IP and returns the session cookie. */
 async function login(url: string): Promise<string> {

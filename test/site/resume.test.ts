@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events, runCli } from '../helpers/cli.js';
+import { events } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { health, inRecovery, ipOn, streamsFrom } from '../helpers/site-state.js';
+import { health, inRecovery, ipOn, labCli, streamsFrom } from '../helpers/site-state.js';
 
 let lab: TestLab;
 
@@ -17,7 +17,7 @@ describe('a failure in the middle of a switchover', () => {
     writeFileSync(inventory, readFileSync(lab.inventory, 'utf8').replace(/  reload: .*/, `  reload: test ! -e /srv/fail-reload && kill -HUP "$(cat /run/wiki-app.pid)"`));
     await lab.hostExec('web2', "touch /srv/fail-reload && sed -i 's/^session.backend = database/session.backend = memcache/' /etc/wiki/app.ini");
     const web2Ini = (await lab.hostExec('web2', 'cat /etc/wiki/app.ini')).stdout;
-    const cli = (args: string[]) => runCli([...args, '-c', inventory, '--state-dir', `${lab.dir}/state`]);
+    const cli = (args: string[]) => labCli(lab, args, inventory);
 
     const failed = await cli(['switchover', '--yes', '--json']);
     expect(failed.code).toBe(1);

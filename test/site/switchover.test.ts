@@ -1,16 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events, runCli } from '../helpers/cli.js';
+import { events } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { arpAnswers, cacheHas, health, inRecovery, ipOn, macOf, psql, servers, setCacheKeys, snapshot, startWriter, streamsFrom, uploads } from '../helpers/site-state.js';
+import { arpAnswers, cacheHas, health, inRecovery, ipOn, macOf, psql, servers, setCacheKeys, snapshot, startWriter, streamsFrom, uploads, labCli, statusJson as statusJsonOf } from '../helpers/site-state.js';
 
 let lab: TestLab;
-const cli = (args: string[]) => runCli([...args, '-c', lab.inventory, '--state-dir', `${lab.dir}/state`]);
-
-async function statusJson(): Promise<any> {
-  const r = await cli(['status', '--json']);
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-}
+const cli = (args: string[]) => labCli(lab, args);
+const statusJson = () => statusJsonOf(lab);
 
 beforeAll(async () => {
   lab = await ensureLab();
