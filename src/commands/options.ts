@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-
 /** Options every command accepts after its name (spec section 2). */
 export interface CommonOptions {
   config?: string;
@@ -19,9 +17,9 @@ export interface RunOptions extends CommonOptions {
   set?: string[];
 }
 
-/** -c FILE, else $MIRRORCTL_CONFIG, else ./mirrorctl.yaml. */
+/** -c FILE, else $MIRRORCTL_CONFIG, else ./mirrorctl.yaml; as given, so messages name the file the way the operator did. */
 export function inventoryPath(options: CommonOptions): string {
-  return resolve(options.config ?? process.env.MIRRORCTL_CONFIG ?? 'mirrorctl.yaml');
+  return options.config ?? process.env.MIRRORCTL_CONFIG ?? 'mirrorctl.yaml';
 }
 
 /** Colour only on a terminal, never with --no-color or NO_COLOR. */

@@ -1,0 +1,40 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { events, runCli } from '../helpers/cli.js';
+
+// Every malformed inventory and playbook of test/fixtures/bad, through the real CLI:
+// exit 2, one `error` event with --json, one line on stderr naming file, line and key, no stack trace.
+const BAD = 'test/fixtures/bad';
+const GOOD_INVENTORY = 'test/fixtures/good/mirrorctl.yaml';
+const fixtures = readdirSync(BAD).filter((f) => f.endsWith('.yaml'));
+
+describe('bad input through the CLI', () => {
+  it('has at least 20 malformed inventories and playbooks', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const fixture of fixtures) {
+    it(`${fixture}: exit 2, one located sentence, nothing else`, async () => {
+      const path = `${BAD}/${fixture}`;
+      const args = fixture.startsWith('inv-') ? ['validate', '-c', path, '--json'] : ['validate', path, '-c', GOOD_INVENTORY, '--json'];
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      const evs = events(r.stdout);
+      expect(evs).toHaveLength(1);
+      expect(evs[0]).toMatchObject({ event: 'error', run_id: null, exit_code: 2 });
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^error: ${path.replace(/[.]/g, '\\.')}:\\d+ `));
+      expect(r.stderr).not.toMatch(/\n\s+at |Error:/);
+    });
+  }
+
+  it('a missing inventory and an unknown playbook name say what to do next', async () => {
+    const missing = await runCli(['status', '-c', '/nonexistent/mirrorctl.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/\/nonexistent\/mirrorctl\.yaml.*(-c|MIRRORCTL_CONFIG)/);
+    const unknown = await runCli(['run', 'no-such-playbook', '-c', GOOD_INVENTORY]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no-such-playbook.*mirrorctl playbooks/);
+  });
+});
