@@ -25,7 +25,8 @@ function mirrorctl(args: string[], expect = 0): void {
 
 async function main(): Promise<void> {
   const { labCut, labRestore } = await import('../commands/lab.js');
-  say('1. Build the lab: web1 (primary, holds the portable IP) and web2 (streaming replica)');
+  say('1. Build the lab from nothing: web1 (primary, holds the portable IP) and web2 (streaming replica)');
+  mirrorctl(['lab', 'down', '--dir', dir]);
   mirrorctl(['lab', 'up', '--dir', dir]);
   mirrorctl(['status']);
 
