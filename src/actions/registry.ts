@@ -14,7 +14,7 @@ import { ipMove } from './ip-move.js';
 import { memcachedFlush } from './memcached-flush.js';
 import { filesSync } from './files-sync.js';
 
-/** Every action a playbook may name. Heavy clients (pg, memjs) load inside the actions that use them. */
+/** Every action a playbook may name. Heavy clients (pg, ssh2) load inside the functions that use them. */
 export function actionRegistry(): ReadonlyMap<string, Action> {
   const all: Array<Action<any>> = [serviceRun, assertAction, sessionsMode, httpExpect, preflight];
   all.push(ipRelease);

@@ -7,7 +7,7 @@ import { BIN, localSite } from '../helpers/cli.js';
 // and the operator's keystrokes arrive on it after the plan is shown.
 function onTerminal(args: string[], keys: string): { code: number | null; screen: string } {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const typed = `sleep 2; printf '${keys}'; sleep 2`;
+  const typed = `sleep 3; printf '${keys}'; sleep 2`;
   const r = spawnSync('sh', ['-c', `(${typed}) | script -qfec "${command.replace(/"/g, '\\"')}" /dev/null`], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, screen: r.stdout };
 }
