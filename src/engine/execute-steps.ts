@@ -98,7 +98,7 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
       const message = messageOf(error);
       end('failed', message);
       stop = interrupt.controller.signal.aborted
-        ? interrupted(changed)
+        ? interrupted(changed, spec.id)
         : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };
     }
   }
@@ -109,8 +109,12 @@ function checkEvent(run: RunContext, spec: StepSpec, host: string | null, check:
   run.bus.emit({ event: 'step.check', step: spec.id, action: spec.action, host, phase: 'run', status: check.status, summary: check.summary, ms: since(started) });
 }
 
-function interrupted(changed: string[]): RunResult {
-  const error = new AbortedError('interrupted (Ctrl-C); the current step finished and was recorded');
+function interrupted(changed: string[], stoppedStep?: string): RunResult {
+  const error = new AbortedError(
+    stoppedStep
+      ? `interrupted twice (Ctrl-C): step ${stoppedStep} was stopped and recorded as failed`
+      : 'interrupted (Ctrl-C); the current step finished and was recorded',
+  );
   return { ...ended('aborted', 130, changed), message: error.message, hint: 'rerun the same command to resume: done steps are not applied again' };
 }
 
