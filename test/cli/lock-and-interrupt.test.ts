@@ -117,6 +117,30 @@ describe('Ctrl-C', () => {
     expect(existsSync(join(site.stateDir, 'locks', siteName))).toBe(false);
   });
 
+  it('twice: the running command is killed at once, the step recorded as failed, exit 130', async () => {
+    const site = localSite();
+    site.playbook('slow', SLOW(site.dir).replace('sleep 2', 'sleep 4711'));
+    const r = await runCli(['run', 'slow', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json'], {
+      onSpawn: (child) => {
+        void waitForFile(join(site.dir, 'slow-started')).then(() => {
+          child.kill('SIGINT');
+          setTimeout(() => child.kill('SIGINT'), 200);
+        });
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(existsSync(join(site.dir, 'slow-finished'))).toBe(false);
+    expect(existsSync(join(site.dir, 'last'))).toBe(false);
+    const ends = events(r.stdout).filter((e) => e.event === 'step.end');
+    expect(ends.map((e) => [e.step, e.outcome])).toEqual([
+      ['first', 'changed'],
+      ['slow', 'failed'],
+      ['last', 'skipped'],
+    ]);
+    const still = (await import('node:child_process')).spawnSync('pgrep', ['-f', 'sleep 4711']);
+    expect(still.status).toBe(1);
+  });
+
   it('--from-step starts there: earlier steps are skipped', async () => {
     const site = localSite();
     site.playbook('slow', SLOW(site.dir).replace('sleep 2', 'true'));

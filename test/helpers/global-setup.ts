@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 
 export async function setup(): Promise<void> {
+  // Workers inherit it: lets the teardown tell the lab this run used from one another run uses.
+  process.env.MIRRORCTL_TEST_RUN = `${process.pid}-${Date.now()}`;
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { encoding: 'utf8' });
   if (build.status !== 0) process.stderr.write(`global-setup: tsc reported errors (dist/ built anyway):\n${build.stdout}${build.stderr}`);
 }

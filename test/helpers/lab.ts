@@ -4,7 +4,7 @@ import { labNames, hostPath as labHostPath, type LabHostName, type LabNodeName }
 import { nodeExec, run, type LabCommandResult } from '../../src/lab/exec.js';
 import { readLabState, type LabState } from '../../src/lab/state.js';
 import { SSHD_LOG } from '../../src/lab/sshd.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 export const TEST_LAB_DIR = process.env.MIRRORCTL_TEST_LAB ?? '/tmp/mirrorctl-test-lab';
 
@@ -113,5 +113,8 @@ export async function ensureLab(options: { anyState?: boolean } = {}): Promise<T
       await labUpAt(TEST_LAB_DIR, () => undefined);
     }
   }
+  // Marks the lab as used by this vitest run, so only this run's teardown takes it down.
+  const run = process.env.MIRRORCTL_TEST_RUN;
+  if (run) await writeFile(`${TEST_LAB_DIR}/.used-by-test-run-${run}`, '');
   return describeLab(TEST_LAB_DIR);
 }
