@@ -13,7 +13,8 @@ export async function validateCommand(playbook: string | undefined, options: Com
     : (await listPlaybooks(inventory.dir)).map((p) => p.file);
   const checked: Array<{ file: string; name: string; steps: number }> = [];
   for (const file of files) {
-    const loaded = await loadPlaybook(file, { inventory, actions: info, params: placeholderParams(), validateOnly: true });
+    // Discovery fills to/from/host at run time: required parameters are not demanded here.
+    const loaded = await loadPlaybook(file, { inventory, actions: info, validateOnly: true });
     checked.push({ file, name: loaded.name, steps: loaded.steps.length });
   }
   if (options.json) {
@@ -24,9 +25,3 @@ export async function validateCommand(playbook: string | undefined, options: Com
   }
   return 0;
 }
-
-/** Validation does not discover roles: required host parameters are checked for shape, not value. */
-function placeholderParams(): Record<string, string | undefined> {
-  return {};
-}
-

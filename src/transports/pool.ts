@@ -1,4 +1,4 @@
-import { HostTrustError, HostUnreachableError, ConfigError } from '../errors.js';
+import { HostUnreachableError, ConfigError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
 import type { Transport } from './types.js';
 
@@ -52,13 +52,6 @@ export class HostPool {
     return this.settled.get(name) ?? 'unknown';
   }
 
-  /** Hosts already found unreachable in this run. */
-  async unreachable(): Promise<string[]> {
-    const names = [...this.open.keys()];
-    const flags = await Promise.all(names.map((n) => this.reachable(n).catch(() => true)));
-    return names.filter((_, i) => !flags[i]);
-  }
-
   /** Runs `close` when the run ends, before the connections close (e.g. end a database client). */
   onClose(close: () => Promise<void>): void {
     this.closers.push(close);
@@ -83,4 +76,3 @@ async function defaultFactory(host: HostEntry, inventory: Inventory): Promise<Tr
   return connectSsh(host, inventory);
 }
 
-export { HostTrustError, HostUnreachableError };
