@@ -96,6 +96,22 @@ describe('blocked runs change nothing (exit 3)', () => {
     expect(status.warnings.join(' ')).toMatch(/two database primaries/);
   });
 
+  it('a changed host key blocks even the optional fencing steps, naming the fingerprint', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const keyFile = `${lab.dir}/impostor_ed25519`;
+    execFileSync('sh', ['-c', `rm -f ${keyFile} ${keyFile}.pub && ssh-keygen -q -t ed25519 -N '' -f ${keyFile}`]);
+    const impostor = readFileSync(`${keyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const knownHosts = `${lab.dir}/changed_known_hosts`;
+    const lines = readFileSync(lab.knownHostsFile, 'utf8').split('\n');
+    writeFileSync(knownHosts, lines.map((l) => (l.startsWith(`${lab.addresses.web1} `) && l.includes('ssh-ed25519') ? `${lab.addresses.web1} ${impostor}` : l)).join('\n'));
+    const inventory = inventoryCopy('changed-key', (y) => y.replace(/known_hosts: .*/, `known_hosts: ${knownHosts}`));
+    const before = await snapshot(lab);
+    const r = await cli(['failover', '--yes', '--json'], inventory);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/web1.*host key.*SHA256:[A-Za-z0-9+/]+/s);
+    expect(await snapshot(lab)).toEqual(before);
+  });
+
   it('a host not in the inventory is a usage error (exit 2)', async () => {
     const r = await cli(['switchover', '--to', 'web9', '--yes']);
     expect(r.code).toBe(2);
