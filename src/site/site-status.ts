@@ -1,6 +1,6 @@
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
-import { HostUnreachableError } from '../errors.js';
+import { HostUnreachableError, MirrorError } from '../errors.js';
 import { sh } from '../transports/quote.js';
 import { findKey } from './ini-line.js';
 import { databaseState, type DatabaseState } from './database-state.js';
@@ -37,7 +37,7 @@ export async function siteStatus(pool: HostPool, inventory: Inventory): Promise<
   return {
     site: inventory.site,
     served_by: holders.length === 1 ? holders[0]! : null,
-    warnings: splitWarnings(hosts, inventory),
+    warnings: [...probes.flatMap((p) => (p.distrust ? [p.distrust] : [])), ...splitWarnings(hosts, inventory)],
     hosts,
     memcached: memcached.map((m) => ({ server: m.server, up: m.up, items: m.items })),
   };
@@ -49,6 +49,7 @@ interface Probe {
   holdsIp: boolean | null;
   sessions: HostStatus['sessions'];
   state: DatabaseState | null;
+  distrust?: string;
 }
 
 async function probeHost(pool: HostPool, inventory: Inventory, name: string): Promise<Probe> {
@@ -63,7 +64,8 @@ async function probeHost(pool: HostPool, inventory: Inventory, name: string): Pr
     return { name, reachable: true, ...parseFacts(facts.stdout, inventory), state };
   } catch (error) {
     if (error instanceof HostUnreachableError) return unknown;
-    return unknown;
+    // Answers but cannot be trusted (host key, authentication): reported, never used.
+    return { ...unknown, distrust: error instanceof MirrorError ? error.message : String(error) };
   }
 }
 
