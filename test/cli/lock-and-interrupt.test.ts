@@ -93,12 +93,14 @@ describe('site lock', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('once: the current step finishes and is recorded, later steps are skipped, exit 130', async () => {
+  it('once, to the whole process group as a terminal sends it: the current step finishes and is recorded, later steps are skipped, exit 130', async () => {
     const site = localSite();
     site.playbook('slow', SLOW(site.dir));
     const r = await runCli(['run', 'slow', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json'], {
+      processGroup: true,
       onSpawn: (child) => {
-        void waitForFile(join(site.dir, 'slow-started')).then(() => child.kill('SIGINT'));
+        // The step's own command must not die from it: it runs in a process group of its own.
+        void waitForFile(join(site.dir, 'slow-started')).then(() => process.kill(-child.pid!, 'SIGINT'));
       },
     });
     expect(r.code).toBe(130);

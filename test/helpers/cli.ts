@@ -18,6 +18,8 @@ export interface CliOptions {
   cwd?: string;
   timeoutMs?: number;
   onSpawn?: (child: ChildProcess) => void;
+  /** Own process group, as a shell gives a foreground job: `process.kill(-pid, …)` signals the whole group like a terminal's Ctrl-C. */
+  processGroup?: boolean;
 }
 
 /** Runs `mirrorctl ARGS` with no terminal (stdin closed) and returns exit code and output. */
@@ -27,6 +29,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.processGroup ?? false,
     });
     let stdout = '';
     let stderr = '';
