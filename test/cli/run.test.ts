@@ -56,6 +56,18 @@ describe('mirrorctl run (spawned, local host)', () => {
     expect(existsSync(marker)).toBe(false);
     const journal = readFileSync(join(site.stateDir, 'runs', `${evs[0]!.run_id}.ndjson`), 'utf8');
     expect(journal).toBe(r.stdout);
+
+    // `mirrorctl runs` lists it, and shows its journal
+    const list = await runCli(['runs', '--state-dir', site.stateDir]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${evs[0]!.run_id}\\s+demo .*dry run\\s+planned\\s+exit 0`));
+    const show = await runCli(['runs', evs[0]!.run_id, '--state-dir', site.stateDir]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/check   sessions-ro \[plan\] ready on local: session\.backend: database → memcache/);
+    const showJson = await runCli(['runs', evs[0]!.run_id, '--state-dir', site.stateDir, '--json']);
+    expect(showJson.stdout).toBe(journal);
+    const missing = await runCli(['runs', 'no-such-run', '--state-dir', site.stateDir]);
+    expect(missing.code).toBe(2);
   });
 
   it('real run applies; a second run reports every changing step done and changes nothing', async () => {
