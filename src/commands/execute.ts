@@ -45,6 +45,10 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   if (options.fromStep && !steps.some((s) => s.id === options.fromStep)) {
     throw new ConfigError(`--from-step ${options.fromStep}: no such step in ${playbook.name}`, { hint: `steps are: ${steps.map((s) => s.id).join(', ')}` });
   }
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  if (options.step && !interactive && !request.prompter) {
+    throw new ConfigError('--step asks before each step and no terminal can answer', { hint: 'run it from a terminal, or drop --step' });
+  }
   const stateDir = resolveStateDir(options.stateDir);
   const bus = new EventBus();
   for (const name of secretEnvNames(inventory)) bus.addSecret(process.env[name]);
@@ -72,7 +76,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     yes: Boolean(options.yes),
     confirmEachStep: Boolean(options.step),
     fromStep: options.fromStep ?? null,
-    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    interactive,
     prompter: request.prompter ?? terminalPrompter(promptAbort.signal),
     resumeCommand: request.resumeCommand ?? null,
     target,

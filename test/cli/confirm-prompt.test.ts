@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, localSite } from '../helpers/cli.js';
+import { BIN, localSite, runCli } from '../helpers/cli.js';
 
 // A real terminal for the confirmation prompt: util-linux `script` gives the run a pty,
 // and the operator's keystrokes arrive on it after the plan is shown.
-function onTerminal(args: string[], keys: string): { code: number | null; screen: string } {
+function onTerminal(args: string[], keys: string, later: string[] = []): { code: number | null; screen: string } {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const typed = `sleep 3; printf '${keys}'; sleep 2`;
+  const typed = [`sleep 4; printf '${keys}'`, ...later.map((k) => `sleep 3; printf '${k}'`), 'sleep 2'].join('; ');
   const r = spawnSync('sh', ['-c', `(${typed}) | script -qfec "${command.replace(/"/g, '\\"')}" /dev/null`], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, screen: r.stdout };
 }
@@ -30,5 +30,27 @@ describe('confirmation on a terminal (default No)', () => {
     const r = onTerminal(['run', 'ro', '-c', site.inventory, '--state-dir', site.stateDir], 'y\\r');
     expect(r.code).toBe(0);
     expect(readFileSync(site.appIni, 'utf8')).toMatch(/= {2}memcache/);
+  });
+});
+
+describe('--step', () => {
+  it('asks before each step: "y" runs it, "n" stops the run there (exit 130)', () => {
+    const site = localSite();
+    site.playbook('two', `name: two\nsummary: two steps\nsteps:\n  - id: first\n    action: service.run\n    host: local\n    with: { run: "touch ${site.dir}/first" }\n  - id: second\n    action: service.run\n    host: local\n    with: { run: "touch ${site.dir}/second" }\n`);
+    const r = onTerminal(['run', 'two', '-c', site.inventory, '--state-dir', site.stateDir, '--step', '--yes'], 'y\\r', ['n\\r']);
+    expect(r.screen).toMatch(/Run step first/);
+    expect(r.screen).toMatch(/Run step second/);
+    expect(r.code).toBe(130);
+    expect(existsSync(`${site.dir}/first`)).toBe(true);
+    expect(existsSync(`${site.dir}/second`)).toBe(false);
+  });
+
+  it('without a terminal: a usage error (exit 2), nothing run', async () => {
+    const site = localSite();
+    site.playbook('one', `name: one\nsummary: one step\nsteps:\n  - id: first\n    action: service.run\n    host: local\n    with: { run: "touch ${site.dir}/first" }\n`);
+    const r = await runCli(['run', 'one', '-c', site.inventory, '--state-dir', site.stateDir, '--step', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--step/);
+    expect(existsSync(`${site.dir}/first`)).toBe(false);
   });
 });
