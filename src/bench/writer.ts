@@ -27,16 +27,21 @@ const PERIOD_MS = 5;
 const REQUEST_TIMEOUT_MS = 250;
 
 /** One POST; resolves with the app's answer or null (any error, non-200 or timeout). */
-export function postOnce(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ id: number; host: string } | null> {
+export async function postOnce(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ id: number; host: string } | null> {
+  const body = (await requestJson(url, 'POST', timeoutMs)) as { id?: unknown; host: string } | null;
+  return body && typeof body.id === 'number' ? (body as { id: number; host: string }) : null;
+}
+
+/** One HTTP request without keep-alive, bounded by `timeoutMs`: the JSON body of a 200, else null. */
+function requestJson(url: string, method: 'GET' | 'POST', timeoutMs: number): Promise<unknown> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent: false, timeout: timeoutMs }, (res) => {
+    const req = request(url, { method, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(null);
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; host: string };
-          resolve(typeof body.id === 'number' ? body : null);
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch {
           resolve(null);
         }
@@ -99,23 +104,5 @@ export async function firstAnswerFrom(url: string, host: string, since: number, 
 }
 
 function getHealth(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ host: string } | null> {
-  return new Promise((resolve) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(res.statusCode === 200 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { host: string }) : null);
-        } catch {
-          resolve(null);
-        }
-      });
-      res.on('error', () => resolve(null));
-    });
-    const timer = setTimeout(() => req.destroy(), timeoutMs);
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-    req.on('close', () => clearTimeout(timer));
-    req.end();
-  });
+  return requestJson(url, 'GET', timeoutMs) as Promise<{ host: string } | null>;
 }
