@@ -3,13 +3,12 @@ import { AbortedError } from '../errors.js';
 import { SKIPPED } from '../playbook/templates.js';
 import type { StepSpec } from '../playbook/schema.js';
 import { applyAndVerify, messageOf } from './apply-step.js';
-import { checkFailure } from './check-failure.js';
 import { stepContext, type RunContext } from './context.js';
 import { since } from './duration.js';
 import type { StepOutcome } from './events.js';
 import type { Interrupt } from './interrupt.js';
 import { templateScope } from './plan.js';
-import { prepareStep } from './prepare-step.js';
+import { checkStep } from './check-step.js';
 import { ended, type RunResult, type StepOutputs } from './run.js';
 
 /** The apply phase: for each step, check again with real values, then apply and verify. */
@@ -45,22 +44,7 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
 
     const action = run.actions.get(spec.action)!;
     const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
-    let host: string | null = null;
-    let check: CheckResult;
-    let params: Record<string, unknown> = {};
-    try {
-      const prepared = await prepareStep(spec, action, templateScope(run, outputs), run.inventory, run.pool);
-      if (!prepared.go) {
-        if (prepared.warning) warn(prepared.warning);
-        check = { status: 'skipped', summary: prepared.summary };
-      } else {
-        host = prepared.host;
-        params = prepared.params;
-        check = await action.check(stepContext(run, spec, host, 'run', [], warn), params);
-      }
-    } catch (error) {
-      check = checkFailure(error, spec);
-    }
+    const { host, params, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
     checkEvent(run, spec, host, check, started);
 
     if (check.status === 'skipped') {

@@ -1,10 +1,9 @@
 import type { Action, CheckResult, EarlierStep, Outputs } from '../actions/types.js';
 import type { StepSpec } from '../playbook/schema.js';
 import { SKIPPED, type TemplateScope } from '../playbook/templates.js';
-import { stepContext, type RunContext } from './context.js';
+import type { RunContext } from './context.js';
 import { since } from './duration.js';
-import { checkFailure } from './check-failure.js';
-import { prepareStep } from './prepare-step.js';
+import { checkStep } from './check-step.js';
 
 /** One step as the plan found it. */
 export interface PlannedStep {
@@ -74,24 +73,7 @@ async function planStep(
   warn: (message: string) => void,
 ): Promise<PlannedStep> {
   const started = performance.now();
-  const scope = templateScope(run, outputs);
-  let host: string | null = null;
-  let hosts: string[] = [];
-  let check: CheckResult;
-  try {
-    const prepared = await prepareStep(spec, action, scope, run.inventory, run.pool);
-    if (!prepared.go) {
-      if (prepared.warning) warn(prepared.warning);
-      check = { status: 'skipped', summary: prepared.summary };
-    } else {
-      host = prepared.host;
-      hosts = prepared.hosts;
-      const ctx = stepContext(run, spec, host, 'plan', earlier, warn);
-      check = await action.check(ctx, prepared.params);
-    }
-  } catch (error) {
-    check = checkFailure(error, spec);
-  }
+  const { host, hosts, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'plan', earlier, warn);
   outputs.set(spec.id, check.status === 'skipped' ? SKIPPED : (check.outputs ?? {}));
   return { spec, action, host, hosts, check, ms: since(started) };
 }
