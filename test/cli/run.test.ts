@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -205,5 +205,26 @@ steps:
     expect(r.code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(note);
     expect(existsSync(pwned)).toBe(false);
+  });
+});
+
+describe('secrets', () => {
+  it('a value read from a *_env variable never appears in output, events, journal or JUnit', async () => {
+    const secret = 'hunter2-very-secret';
+    const site = localSite('database:\n  hosts: [local, local2]\n  password_env: MIRRORCTL_TEST_DB_PASSWORD\n');
+    writeFileSync(site.inventory, readFileSync(site.inventory, 'utf8').replace('hosts:\n  local:\n    local: true\n', 'hosts:\n  local:\n    local: true\n  local2:\n    local: true\n'));
+    site.playbook('leak', `name: leak\nsummary: a command that prints the secret, then fails with it\nsteps:\n  - id: print\n    action: service.run\n    host: local\n    with: { run: 'printf "%s" "$MIRRORCTL_TEST_DB_PASSWORD"' }\n  - id: fail\n    action: service.run\n    host: local\n    with: { run: 'echo "bad password $MIRRORCTL_TEST_DB_PASSWORD" >&2; exit 1' }\n`);
+    const junit = join(site.dir, 'junit.xml');
+    const env = { MIRRORCTL_TEST_DB_PASSWORD: secret };
+    const json = await runCli(['run', 'leak', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json', '--junit', junit], { env });
+    expect(json.code).toBe(1);
+    const human = await runCli(['run', 'leak', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '-v'], { env });
+    expect(human.code).toBe(1);
+    const evs = events(json.stdout);
+    expect(evs.find((e) => e.event === 'step.end' && e.step === 'fail')!.error).toMatch(/bad password \*\*\*/);
+    const journals = readdirSync(join(site.stateDir, 'runs')).map((f) => readFileSync(join(site.stateDir, 'runs', f), 'utf8'));
+    for (const text of [json.stdout, json.stderr, human.stdout, human.stderr, readFileSync(junit, 'utf8'), ...journals]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });
