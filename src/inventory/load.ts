@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { checkCommandProblems } from './check-commands.js';
 import { applyInventoryDefaults, crossCheckInventory } from './cross-check.js';
 import { buildHosts } from './hosts.js';
 import { readYamlSource } from './positions.js';
@@ -15,7 +16,7 @@ export async function loadInventory(file: string): Promise<Inventory> {
   });
   const parsed = inventorySchema.safeParse(source.data);
   if (!parsed.success) throw problemsError(source, problemsFromZod(parsed.error, source.data, inventorySchema), FORMAT_HINT);
-  throwProblems(source, crossCheckInventory(parsed.data), FORMAT_HINT);
+  throwProblems(source, [...crossCheckInventory(parsed.data), ...checkCommandProblems(parsed.data)], FORMAT_HINT);
   const doc = applyInventoryDefaults(parsed.data);
   const dir = path.dirname(path.resolve(file));
   return {

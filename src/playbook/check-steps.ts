@@ -1,6 +1,7 @@
 import { closest, type Problem } from '../inventory/problems.js';
 import type { KeyPath, YamlSource } from '../inventory/positions.js';
 import type { Inventory } from '../inventory/schema.js';
+import { COMMAND_KEYS, commandTemplateProblems } from './command-templates.js';
 import type { ActionInfo } from './load.js';
 import type { ParamValue } from './params.js';
 import type { PlaybookDocument, StepDocument } from './schema.js';
@@ -70,6 +71,10 @@ function checkReferences(steps: readonly StepDocument[], i: number, ctx: StepChe
   };
   if (step.host !== undefined) checkText(step.host, ['steps', i, 'host']);
   walkWithPath(step.with ?? {}, ['steps', i, 'with'], checkText);
+  for (const key of COMMAND_KEYS) {
+    const command = step.with?.[key];
+    if (typeof command === 'string' && wellFormed(command)) problems.push(...commandTemplateProblems(command, ['steps', i, 'with', key]));
+  }
   for (const [ref, expected] of Object.entries(step.when ?? {})) {
     const path: KeyPath = ['steps', i, 'when', ref];
     try {
@@ -130,6 +135,17 @@ export function checkLiteralHosts(steps: readonly StepDocument[], ctx: StepCheck
     for (const key of HOST_KEYS) checkHost(step.with?.[key], ['steps', i, 'with', key]);
   });
   return problems;
+}
+
+// True when every template in `text` parses (malformed ones are reported once, by checkText).
+function wellFormed(text: string): boolean {
+  try {
+    parseTemplate(text);
+    return true;
+  } catch (error) {
+    if (error instanceof TemplateSyntaxError) return false;
+    throw error;
+  }
 }
 
 // Calls `visit` for every string inside `value` with its key path.
