@@ -1,5 +1,5 @@
 import { labCut, labRestore, type RestoreOptions } from '../lab/cut.js';
-import { resolveLabDir } from '../lab/paths.js';
+import { labNames, resolveLabDir, SSH_PORT } from '../lab/paths.js';
 
 // `mirrorctl lab up|down|status [--dir DIR]`: the local sandbox site (spec section 9).
 // Progress goes to stderr; the "what now" (or JSON with --json) to stdout.
@@ -37,10 +37,11 @@ export async function labUp(options: LabOptions): Promise<void> {
       '',
       'What now:',
       `  export MIRRORCTL_CONFIG=${inventory}`,
+      `  export WIKI_DB_PASSWORD="$(cat ${dir}/db-password)"   # the database password (file mode 600)`,
       '  mirrorctl status',
       '  mirrorctl switchover --dry-run',
       `  curl http://${state.portableIp}/health`,
-      `  ssh -i ${dir}/id_ed25519 -o UserKnownHostsFile=${dir}/known_hosts root@${state.nodes.web1.address}`,
+      `  ssh -i ${dir}/id_ed25519 -o UserKnownHostsFile=${dir}/known_hosts -p ${SSH_PORT} ${labNames(dir).user}@${state.nodes.web1.address}   # root logins are refused: sudo`,
       `  mirrorctl lab down --dir ${dir}     # removes every trace`,
       '',
     ].join('\n'),

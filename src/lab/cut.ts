@@ -28,7 +28,7 @@ export async function labCut(dir: string, host: LabHostName): Promise<void> {
 }
 
 export interface RestoreOptions {
-  /** Also drop the portable IP from the host's eth0, as a reboot without a persistent address would. Default false: the host comes back still holding it. */
+  /** Also drop the portable IP from the host's interface, as a reboot without a persistent address would. Default false: the host comes back still holding it. */
   dropPortableIp?: boolean;
 }
 
@@ -42,7 +42,7 @@ export async function labRestore(dir: string, host: LabHostName, options: Restor
   const state = await labState(dir, host);
   await killNetns(state.nodes[host].netns);
   if (options.dropPortableIp) {
-    await run('ip', ['-n', state.nodes[host].netns, 'addr', 'del', state.portableCidr, 'dev', 'eth0']);
+    await run('ip', ['-n', state.nodes[host].netns, 'addr', 'del', state.portableCidr, 'dev', state.nodes[host].iface]);
   }
   await setLink(state, host, true);
   await ensurePrivateNsDir(names);

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { ConfigError, StepFailedError } from '../errors.js';
 import { withLabLock } from './lock.js';
+import { removeLoginUser } from './login-user.js';
 import { mountsUnder } from './mounts.js';
 import { removeEtcWikiMountPoint, removeMountNamespaces } from './mount-namespace.js';
 import { netnsExists, removeNetwork } from './network.js';
@@ -32,6 +33,7 @@ export async function labDownAt(dir: string, progress: Progress): Promise<{ wasU
     const killed = (await Promise.all(LAB_NODES.map((node) => killNetns(names.netns[node])))).flat();
     if (killed.length > 0) progress(`stopped ${killed.length} processes in the lab's namespaces`);
     await removeNetwork(names);
+    await removeLoginUser(names);
     await removeMountNamespaces(names);
     const left = await mountsUnder(dir);
     if (left.length > 0) {

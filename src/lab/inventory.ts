@@ -1,5 +1,18 @@
 import { writeFile } from 'node:fs/promises';
-import { APP_PID_FILE, AVATARS_DIR, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, UPLOADS_DIR, type LabNames } from './paths.js';
+import {
+  APP_PID_FILE,
+  AVATARS_DIR,
+  PASSWORD_ENV,
+  PG_BIN_DIR,
+  PG_DATA_DIR,
+  PG_PORT,
+  PG_REPLICATION_USER,
+  PG_SUPERUSER,
+  SESSIONS_FILE,
+  SSH_PORT,
+  UPLOADS_DIR,
+  type LabNames,
+} from './paths.js';
 import { PG_START_SCRIPT, PG_STOP_SCRIPT } from './postgres-scripts.js';
 import type { LabState } from './state.js';
 
@@ -11,28 +24,36 @@ export function labInventory(names: LabNames, state: LabState): string {
   const web2 = state.nodes.web2.address;
   return `# The mirrorctl lab's site (written by \`mirrorctl lab up --dir ${names.dir}\`).
 # Hosts are network namespaces on this machine; \`mirrorctl lab down\` removes everything.
+# Built like a production site: no root logins (${names.user} with NOPASSWD sudo), SSH
+# and PostgreSQL on non-default ports, a password on every database connection,
+# interfaces named differently on the two hosts.
+# Before running mirrorctl:  export ${PASSWORD_ENV}="$(cat ${names.passwordFile})"
 site: wiki
 ssh:
-  user: root
-  port: 22
+  user: ${names.user}
+  port: ${SSH_PORT}
+  sudo: true                        # root commands run as \`sudo -n\`
   identity_file: ${names.identityFile}
   known_hosts: ${names.knownHostsFile}
   connect_timeout_ms: 1000          # the hosts are on a local bridge
 hosts:
   web1:
     address: ${web1}
+    interface: ${state.nodes.web1.iface}
   web2:
     address: ${web2}
+    interface: ${state.nodes.web2.iface}
 portable_ip:
   address: ${state.portableCidr}
-  interface: eth0
   hosts: [web1, web2]
   arp_count: 3
 database:
   engine: postgres
   hosts: [web1, web2]
-  port: 5432
-  user: postgres
+  port: ${PG_PORT}
+  user: ${PG_SUPERUSER}
+  password_env: ${PASSWORD_ENV}
+  replication_user: ${PG_REPLICATION_USER}
   dbname: wiki
   bin_dir: ${PG_BIN_DIR}
   data_dir: ${PG_DATA_DIR}

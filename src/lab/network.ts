@@ -3,7 +3,8 @@ import { LAB_NODES, type LabNames, type LabNodeName } from './paths.js';
 import type { LabState } from './state.js';
 
 // The lab's network: a bridge in the root namespace (the control machine is on it)
-// and one network namespace per node, joined by a veth pair whose inner end is eth0.
+// and one network namespace per node, joined by a veth pair whose inner end has the
+// node's own interface name (the hosts name theirs differently, as real ones do).
 
 async function linkExists(name: string, netns?: string): Promise<boolean> {
   const args = netns ? ['-n', netns, 'link', 'show', name] : ['link', 'show', name];
@@ -33,40 +34,44 @@ export async function ensureNetwork(state: LabState): Promise<{ created: boolean
 
 /** One node: namespace, veth pair, address, links up. True when its namespace was created now. */
 async function ensureNode(state: LabState, node: LabNodeName): Promise<boolean> {
-  const { netns, veth, address } = state.nodes[node];
+  const { netns, veth, iface, address } = state.nodes[node];
   let fresh = false;
   if (!(await netnsExists(netns))) {
     await runOk('ip', ['netns', 'add', netns]);
     fresh = true;
   }
   if (!(await linkExists(veth))) {
-    // A leftover eth0 without its root end cannot exist (deleting one end deletes the pair).
-    await runOk('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    // A leftover inner end without its root end cannot exist (deleting one end deletes the pair).
+    await runOk('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', iface, 'netns', netns]);
   }
   await runOk('ip', ['link', 'set', veth, 'master', state.bridge]);
   await runOk('ip', ['link', 'set', veth, 'up']);
   await runOk('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-  const addresses = await runOk('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  const addresses = await runOk('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', iface]);
   if (!addresses.stdout.includes(` ${address}/24 `)) {
-    await runOk('ip', ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+    await runOk('ip', ['-n', netns, 'addr', 'add', `${address}/24`, 'dev', iface]);
   }
-  await runOk('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+  await runOk('ip', ['-n', netns, 'link', 'set', iface, 'up']);
   return fresh;
 }
 
-/** Puts the portable IP on a host's eth0 (only when the lab is first built: later it belongs to mirrorctl). */
+/** Puts the portable IP on a host's interface (only when the lab is first built: later it belongs to mirrorctl). */
 export async function addPortableIp(state: LabState, node: LabNodeName): Promise<void> {
-  const netns = state.nodes[node].netns;
-  const addresses = await runOk('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-  if (addresses.stdout.includes(` ${state.portableCidr} `)) return;
-  await runOk('ip', ['-n', netns, 'addr', 'add', state.portableCidr, 'dev', 'eth0']);
+  if (await holdsPortableIp(state, node)) return;
+  const { netns, iface } = state.nodes[node];
+  await runOk('ip', ['-n', netns, 'addr', 'add', state.portableCidr, 'dev', iface]);
 }
 
-/** The host whose eth0 has the portable IP (the first one found), or null. */
+/** True when the portable IP is on any interface of the node, whatever its prefix length. */
+export async function holdsPortableIp(state: LabState, node: LabNodeName): Promise<boolean> {
+  const addresses = await run('ip', ['-n', state.nodes[node].netns, '-4', '-o', 'addr', 'show']);
+  return addresses.stdout.split('\n').some((line) => line.split(/\s+/).some((word, i, words) => words[i - 1] === 'inet' && word.split('/')[0] === state.portableIp));
+}
+
+/** The host that has the portable IP (the first one found), or null. */
 export async function portableIpHolder(state: LabState): Promise<LabNodeName | null> {
   for (const node of LAB_NODES) {
-    const addresses = await run('ip', ['-n', state.nodes[node].netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-    if (addresses.stdout.includes(` ${state.portableCidr} `)) return node;
+    if (await holdsPortableIp(state, node)) return node;
   }
   return null;
 }

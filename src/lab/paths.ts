@@ -14,8 +14,25 @@ export const NODE_OCTET: Record<LabNodeName, number> = { web1: 11, web2: 12, cli
 export const BRIDGE_OCTET = 1;
 export const PORTABLE_OCTET = 100;
 
+/** Each node's own name for its interface on the lab network: the hosts differ, as real ones do. */
+export const NODE_IFACE: Record<LabNodeName, string> = { web1: 'ens3', web2: 'enp7s0', client: 'eth0' };
+/** Non-default ports, as on a production site. */
+export const SSH_PORT = 2222;
+export const PG_PORT = 5433;
+/** The database superuser mirrorctl connects as, and the replica's own login (REPLICATION only). */
+export const PG_SUPERUSER = 'postgres';
+export const PG_REPLICATION_USER = 'replicator';
+/** The web app's own database login (owner of nothing, granted what the app needs). */
+export const PG_APP_USER = 'wiki';
+/** The environment variable the lab's inventory names for the database password. */
+export const PASSWORD_ENV = 'WIKI_DB_PASSWORD';
+/** The app's database password inside each host (root only), as a real app keeps it. */
+export const APP_SECRET_FILE = '/etc/wiki/db.secret';
+
 /** The directories a host owns; the same paths on both hosts, different contents. */
 export const HOST_OWN_DIRS = ['/root', '/run', '/etc/wiki', '/srv', '/var/lib/postgresql'] as const;
+/** Home directories of the lab's login user, under each host's own /srv. */
+export const HOMES_DIR = '/srv/home';
 /** Those backed by a directory under DIR/hosts/<name>/ (bind mounts); /run is a fresh tmpfs, as after a boot. */
 export const HOST_BOUND_DIRS = ['/root', '/etc/wiki', '/srv', '/var/lib/postgresql'] as const;
 
@@ -38,9 +55,15 @@ export interface LabNames {
   inventoryFile: string;
   identityFile: string;
   knownHostsFile: string;
+  /** The database password (mode 600): what `export WIKI_DB_PASSWORD=$(cat ...)` reads. */
+  passwordFile: string;
+  /** The unprivileged login user of this lab's hosts (NOPASSWD sudo), on the control machine's user database. */
+  user: string;
+  /** /etc/sudoers.d file giving `user` its sudo rule; `lab down` removes it. */
+  sudoersFile: string;
   nsDir: string;
   bridge: string;
-  /** Root-side veth end of each node (the node's own end is `eth0`). */
+  /** Root-side veth end of each node (the node's own end is NODE_IFACE[node]). */
   veth: Record<LabNodeName, string>;
   netns: Record<LabNodeName, string>;
   /** Bind-mounted mount-namespace file of each host. */
@@ -66,6 +89,9 @@ export function labNames(dir: string): LabNames {
     inventoryFile: join(dir, 'mirrorctl.yaml'),
     identityFile: join(dir, 'id_ed25519'),
     knownHostsFile: join(dir, 'known_hosts'),
+    passwordFile: join(dir, 'db-password'),
+    user: `${prefix}op`,
+    sudoersFile: `/etc/sudoers.d/mirrorctl-lab-${hash}`,
     nsDir,
     bridge: `${prefix}br`,
     veth: { web1: `${prefix}w1`, web2: `${prefix}w2`, client: `${prefix}cl` },
@@ -73,6 +99,11 @@ export function labNames(dir: string): LabNames {
     mountNs: { web1: join(nsDir, 'web1.mnt'), web2: join(nsDir, 'web2.mnt') },
     hostRoot: { web1: join(dir, 'hosts', 'web1'), web2: join(dir, 'hosts', 'web2') },
   };
+}
+
+/** The login user's home inside each host. */
+export function userHome(names: LabNames): string {
+  return `${HOMES_DIR}/${names.user}`;
 }
 
 /** Where a host's own directory (e.g. /srv) lives on the control machine. */

@@ -23,6 +23,8 @@ const REQUIREMENTS: Requirement[] = [
   { what: 'psql', paths: ['/usr/bin/psql', `${PG_BIN_DIR}/psql`], pkg: 'postgresql-client-15' },
   { what: 'memcached', paths: ['/usr/bin/memcached'], pkg: 'memcached' },
   { what: 'rsync', paths: ['/usr/bin/rsync'], pkg: 'rsync' },
+  { what: 'sudo and visudo', paths: ['/usr/sbin/visudo'], pkg: 'sudo' },
+  { what: 'useradd', paths: ['/usr/sbin/useradd'], pkg: 'passwd' },
   { what: 'arping', paths: ['/usr/bin/arping', '/usr/sbin/arping'], pkg: 'iputils-arping' },
 ];
 

@@ -1,12 +1,14 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { SHELL_ALIVE, nodeExecOk, runOk } from './exec.js';
 import { writeHostFile } from './host-files.js';
-import { HOST_LAB_DIR, hostPath, LAB_HOSTS, type LabHostName, type LabNames } from './paths.js';
+import { writeLoginHomes } from './login-user.js';
+import { HOST_LAB_DIR, hostPath, LAB_HOSTS, SSH_PORT, type LabHostName, type LabNames } from './paths.js';
 import type { LabState } from './state.js';
 
-// SSH in the lab: an operator key (DIR/id_ed25519) and known_hosts for the control
-// machine; per host an sshd on its address with its own host key, and a root key that
-// the other host trusts (files.sync runs rsync over ssh from host to host).
+// SSH in the lab, as on a production site: sshd on a non-default port refusing root
+// logins; the operator (DIR/id_ed25519) and each host's root (files.sync runs rsync as
+// root on the receiver, over ssh to the sender) log in as the unprivileged lab user,
+// who has NOPASSWD sudo. known_hosts entries are `[address]:port`.
 
 const SSH_DIR = `${HOST_LAB_DIR}/ssh`;
 const SSHD_CONFIG = `${SSH_DIR}/sshd_config`;
@@ -25,18 +27,19 @@ async function ensureKey(file: string, comment: string): Promise<string> {
   return (await readFile(`${file}.pub`, 'utf8')).trim();
 }
 
-function sshdConfig(address: string, host: string): string {
+function sshdConfig(address: string, host: string, user: string): string {
   return [
     `# sshd of lab host ${host} (mirrorctl lab)`,
-    `ListenAddress ${address}:22`,
+    `ListenAddress ${address}:${SSH_PORT}`,
     `HostKey ${HOST_KEY}`,
     'PidFile /run/sshd.pid',
-    'PermitRootLogin prohibit-password',
+    'PermitRootLogin no',
+    `AllowUsers ${user}`,
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'AuthorizedKeysFile .ssh/authorized_keys',
-    '# Speed: no PAM session set-up, no reverse DNS lookups of clients.',
+    '# Speed: no PAM session set-up, no reverse DNS lookups of clients (sudo still uses PAM).',
     'UsePAM no',
     'UseDNS no',
     '# Tests count connections in the log.',
@@ -67,15 +70,15 @@ export async function prepareSsh(names: LabNames, state: LabState): Promise<void
   );
   const knownHosts = LAB_HOSTS.map((host) => {
     const [type, key] = hostKeys[host].split(/\s+/);
-    return `${state.nodes[host].address} ${type} ${key}`;
+    return `[${state.nodes[host].address}]:${SSH_PORT} ${type} ${key}`;
   }).join('\n') + '\n';
   await writeFile(names.knownHostsFile, knownHosts);
-  const authorized = [operatorKey, ...LAB_HOSTS.map((h) => rootKeys[h])].join('\n') + '\n';
+  await writeLoginHomes(names, [operatorKey, ...LAB_HOSTS.map((h) => rootKeys[h])].join('\n') + '\n');
   for (const host of LAB_HOSTS) {
-    await writeHostFile(names, host, '/root/.ssh/authorized_keys', authorized, 0o600);
+    await rm(hostPath(names, host, '/root/.ssh/authorized_keys'), { force: true });
     await writeHostFile(names, host, '/root/.ssh/known_hosts', knownHosts, 0o644);
     await writeHostFile(names, host, '/root/.ssh/config', 'Host *\n  BatchMode yes\n  StrictHostKeyChecking yes\n  ConnectTimeout 5\n', 0o600);
-    await writeHostFile(names, host, SSHD_CONFIG, sshdConfig(state.nodes[host].address, host));
+    await writeHostFile(names, host, SSHD_CONFIG, sshdConfig(state.nodes[host].address, host, names.user));
   }
 }
 

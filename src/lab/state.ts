@@ -6,11 +6,13 @@ import type { LabHostName, LabNames, LabNodeName } from './paths.js';
 export interface LabNodeState {
   netns: string;
   veth: string;
+  /** The node's own end of its veth pair: its interface on the lab network. */
+  iface: string;
   address: string;
 }
 
 export interface LabState {
-  version: 1;
+  version: 2;
   dir: string;
   hash: string;
   /** First three octets of the lab's /24, e.g. "10.213.57". */

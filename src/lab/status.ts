@@ -2,7 +2,7 @@ import { SHELL_ALIVE, nodeExec, run } from './exec.js';
 import { fetchHealth } from './health.js';
 import { memcacheGet } from './memcache-client.js';
 import { mountNamespaceExists } from './mount-namespace.js';
-import { netnsExists } from './network.js';
+import { holdsPortableIp, netnsExists } from './network.js';
 import { LAB_HOSTS, labNames, type LabHostName, type LabNames, type LabNodeName } from './paths.js';
 import { postgresRole } from './postgres.js';
 import { readLabState, type LabState } from './state.js';
@@ -59,8 +59,7 @@ async function hostStatus(names: LabNames, state: LabState, host: LabHostName): 
     webapp: { pid: null, health: 'down', session_mode: null },
   };
   if (!(await netnsExists(node.netns)) || !(await mountNamespaceExists(names, host))) return base;
-  const addresses = await run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-  base.holds_portable_ip = addresses.stdout.includes(` ${state.portableCidr} `);
+  base.holds_portable_ip = await holdsPortableIp(state, host);
   const [sshd, role, appPid, memcached, health] = await Promise.all([
     livePid(names, host, '/run/sshd.pid'),
     postgresRole(names, host),

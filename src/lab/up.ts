@@ -11,13 +11,15 @@ import {
   BRIDGE_OCTET,
   LAB_HOSTS,
   LAB_NODES,
+  NODE_IFACE,
   NODE_OCTET,
   PORTABLE_OCTET,
   labNames,
   type LabHostName,
   type LabNames,
 } from './paths.js';
-import { ensurePrimary, ensureReplica, waitStreaming } from './postgres.js';
+import { ensureLoginUser } from './login-user.js';
+import { appPassword, ensurePrimary, ensureReplica, labPassword, waitStreaming } from './postgres.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { writeRootProfile } from './host-files.js';
 import { prepareSsh, ensureSshd } from './sshd.js';
@@ -35,11 +37,11 @@ async function newState(names: LabNames): Promise<LabState> {
   const subnet = await chooseSubnet(names.hash);
   const nodes = {} as LabState['nodes'];
   for (const node of LAB_NODES) {
-    nodes[node] = { netns: names.netns[node], veth: names.veth[node], address: nodeAddress(subnet, NODE_OCTET[node]) };
+    nodes[node] = { netns: names.netns[node], veth: names.veth[node], iface: NODE_IFACE[node], address: nodeAddress(subnet, NODE_OCTET[node]) };
   }
   const portableIp = nodeAddress(subnet, PORTABLE_OCTET);
   return {
-    version: 1,
+    version: 2,
     dir: names.dir,
     hash: names.hash,
     subnet,
@@ -89,8 +91,10 @@ export async function labUpAt(dir: string, progress: Progress): Promise<LabState
       if (!existing || (network.created && !(await portableIpHolder(state)))) await addPortableIp(state, 'web1');
       await ensurePrivateNsDir(names);
       await Promise.all(LAB_HOSTS.map((host) => prepareHost(names, host)));
+      await ensureLoginUser(names);
       await prepareSsh(names, state);
       await ensureUploads(names);
+      await Promise.all([labPassword(names), appPassword(names)]);
       progress(
         existing
           ? 'hosts: checking sshd, memcached, the web app and PostgreSQL on web1 and web2; starting what stopped'

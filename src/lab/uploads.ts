@@ -1,9 +1,9 @@
-import { access, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AVATARS_DIR, UPLOADS_DIR, hostPath, type LabNames } from './paths.js';
 
 // The site's uploaded files: web1 has them all; the file mirror "did not fully copy"
-// three of them to web2, so files.sync has real work to do.
+// three of them to web2, so files.sync has real work to do. Some are root-only.
 
 const UPLOADS = [
   ...Array.from({ length: 14 }, (_, i) => `page-${String(i + 1).padStart(2, '0')}.txt`),
@@ -15,6 +15,9 @@ const UPLOADS = [
   '2008/03/ubuntu-install.txt',
 ];
 
+/** Uploads only root may read (mode 600), as a real site has: files.sync must copy them like any other. */
+export const ROOT_ONLY_UPLOADS = ['handbook.html', '2008/06/mirror-server.txt', 'notes.md'];
+
 /** Files web2 lacks (relative to the uploads directory). */
 export const UPLOADS_MISSING_ON_WEB2 = ['page-07.txt', 'handbook.html', '2008/06/mirror-server.txt'];
 
@@ -23,9 +26,10 @@ const AVATARS = ['alice.txt', 'bob.txt', 'carol.txt'];
 /** A fixed mtime, so the two copies of a file compare equal for rsync. */
 const MTIME = new Date('2008-06-24T12:55:00Z');
 
-async function put(path: string, content: string): Promise<void> {
+async function put(path: string, content: string, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
+  await writeFile(path, content, { mode });
+  await chmod(path, mode);
   await utimes(path, MTIME, MTIME);
 }
 
@@ -36,8 +40,9 @@ export async function ensureUploads(names: LabNames): Promise<void> {
   const web2Uploads = hostPath(names, 'web2', UPLOADS_DIR);
   for (const file of UPLOADS) {
     const content = `uploaded file ${file} of the wiki (mirrorctl lab)\n`;
-    await put(join(web1Uploads, file), content);
-    if (!UPLOADS_MISSING_ON_WEB2.includes(file)) await put(join(web2Uploads, file), content);
+    const mode = ROOT_ONLY_UPLOADS.includes(file) ? 0o600 : 0o644;
+    await put(join(web1Uploads, file), content, mode);
+    if (!UPLOADS_MISSING_ON_WEB2.includes(file)) await put(join(web2Uploads, file), content, mode);
   }
   await mkdir(web2Uploads, { recursive: true });
   for (const host of ['web1', 'web2'] as const) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { SHELL_ALIVE, nodeExecOk } from './exec.js';
 import { writeHostFile } from './host-files.js';
-import { APP_PID_FILE, HOST_LAB_DIR, HOST_OWN_DIRS, SESSIONS_FILE, hostPath, type LabHostName, type LabNames } from './paths.js';
+import { APP_PID_FILE, APP_SECRET_FILE, HOST_LAB_DIR, HOST_OWN_DIRS, PG_APP_USER, PG_PORT, SESSIONS_FILE, hostPath, type LabHostName, type LabNames } from './paths.js';
 import type { LabState } from './state.js';
 
 // Runs the demo web app (dist/lab/webapp.js) inside a host, on port 80 of all its addresses.
@@ -27,7 +27,7 @@ export async function webappEntry(): Promise<string> {
   return entry;
 }
 
-/** The sessions file, written only when absent: afterwards it belongs to mirrorctl's sessions.mode. */
+/** The sessions file (root-owned, mode 640, as on a real server), written only when absent: afterwards it belongs to mirrorctl's sessions.mode. */
 export async function ensureSessionsFile(names: LabNames, state: LabState, host: LabHostName): Promise<void> {
   const file = hostPath(names, host, SESSIONS_FILE);
   if (await access(file).then(() => true, () => false)) return;
@@ -43,9 +43,13 @@ export async function ensureSessionsFile(names: LabNames, state: LabState, host:
       'session.backend = database',
       `memcached.server = ${state.nodes[host].address}:11211`,
       'db.socket = /run/postgresql',
+      `db.port = ${PG_PORT}`,
       'db.name = wiki',
+      `db.user = ${PG_APP_USER}`,
+      `db.password_file = ${APP_SECRET_FILE}`,
       '',
     ].join('\n'),
+    0o640,
   );
 }
 

@@ -25,7 +25,11 @@ export interface AppSettings {
   sessionBackend: string;
   memcached: string;
   dbSocket: string;
+  dbPort: number;
   dbName: string;
+  dbUser: string;
+  /** A root-only file holding the app's database password. */
+  dbPasswordFile: string;
 }
 
 /** Parses `key = value` lines; `#`/`;` start comments (whole-line or trailing). */
@@ -50,7 +54,10 @@ function loadSettings(): AppSettings {
     sessionBackend: ini.get('session.backend') ?? 'database',
     memcached: ini.get('memcached.server') ?? '127.0.0.1:11211',
     dbSocket: ini.get('db.socket') ?? '/run/postgresql',
+    dbPort: Number(ini.get('db.port') ?? 5432),
     dbName: ini.get('db.name') ?? 'wiki',
+    dbUser: ini.get('db.user') ?? 'wiki',
+    dbPasswordFile: ini.get('db.password_file') ?? '/etc/wiki/db.secret',
   };
 }
 
@@ -76,8 +83,10 @@ async function main(): Promise<void> {
   let settings = loadSettings();
   const pool = new pg.Pool({
     host: settings.dbSocket,
+    port: settings.dbPort,
     database: settings.dbName,
-    user: 'postgres',
+    user: settings.dbUser,
+    password: readFileSync(settings.dbPasswordFile, 'utf8').trim(),
     max: 4,
     connectionTimeoutMillis: 2000,
     idleTimeoutMillis: 1000,

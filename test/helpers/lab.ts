@@ -1,6 +1,6 @@
 // The shared test lab: `ensureLab()` brings it up once (idempotent, quick when it runs)
 // in MIRRORCTL_TEST_LAB (default /tmp/mirrorctl-test-lab) and describes it.
-import { labNames, hostPath as labHostPath, type LabHostName, type LabNodeName } from '../../src/lab/paths.js';
+import { labNames, hostPath as labHostPath, PASSWORD_ENV, PG_PORT, SSH_PORT, type LabHostName, type LabNodeName } from '../../src/lab/paths.js';
 import { nodeExec, run, type LabCommandResult } from '../../src/lab/exec.js';
 import { readLabState, type LabState } from '../../src/lab/state.js';
 import { SSHD_LOG } from '../../src/lab/sshd.js';
@@ -23,8 +23,16 @@ export interface TestLab {
   /** The portable IP without and with its prefix: "10.213.57.100", "10.213.57.100/24". */
   portableIp: string;
   portableCidr: string;
-  /** Network namespace names (`ip netns`), and root-side veth ends per node; inside, the interface is eth0. */
+  /** Network namespace names (`ip netns`), and root-side veth ends per node; inside, the interface is `iface[node]`. */
   netns: Record<LabNodeName, string>;
+  /** Each node's own interface name on the lab network (they differ, as on real hosts). */
+  iface: Record<LabNodeName, string>;
+  /** The unprivileged login user of the hosts (NOPASSWD sudo; root logins are refused). */
+  user: string;
+  sshPort: number;
+  pgPort: number;
+  /** The database password (also exported as WIKI_DB_PASSWORD to this process, so every CLI run gets it). */
+  password: string;
   veth: Record<LabNodeName, string>;
   bridge: string;
   /** Bind-mounted mount-namespace files (nsenter --mount=...). */
@@ -61,8 +69,11 @@ export async function describeLab(dir: string): Promise<TestLab> {
     '-o', 'StrictHostKeyChecking=yes',
     '-o', 'BatchMode=yes',
     '-o', 'ConnectTimeout=5',
-    `root@${state.nodes[host].address}`,
+    '-p', String(SSH_PORT),
+    `${names.user}@${state.nodes[host].address}`,
   ];
+  const password = (await readFile(names.passwordFile, 'utf8')).trim();
+  process.env[PASSWORD_ENV] = password;
   return {
     dir,
     inventory: names.inventoryFile,
@@ -78,6 +89,11 @@ export async function describeLab(dir: string): Promise<TestLab> {
     portableIp: state.portableIp,
     portableCidr: state.portableCidr,
     netns: { web1: state.nodes.web1.netns, web2: state.nodes.web2.netns, client: state.nodes.client.netns },
+    iface: { web1: state.nodes.web1.iface, web2: state.nodes.web2.iface, client: state.nodes.client.iface },
+    user: names.user,
+    sshPort: SSH_PORT,
+    pgPort: PG_PORT,
+    password,
     veth: { web1: state.nodes.web1.veth, web2: state.nodes.web2.veth, client: state.nodes.client.veth },
     bridge: state.bridge,
     mountNs: { ...names.mountNs },

@@ -10,7 +10,7 @@ export const HOSTS: LabHostName[] = ['web1', 'web2'];
 /** Runs SQL as postgres on a host (unix socket); returns trimmed, unaligned output. */
 export async function psql(lab: TestLab, host: LabHostName, sql: string): Promise<string> {
   const quoted = `'${sql.replace(/'/g, `'\\''`)}'`;
-  const r = await lab.hostExec(host, `su postgres -s /bin/sh -c "psql -X -d wiki -Atc ${quoted.replace(/"/g, '\\"')}"`);
+  const r = await lab.hostExec(host, `su postgres -s /bin/sh -c "psql -X -p ${lab.pgPort} -d wiki -Atc ${quoted.replace(/"/g, '\\"')}"`);
   if (r.exitCode !== 0) throw new Error(`psql on ${host} failed: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -25,19 +25,19 @@ export async function streamsFrom(lab: TestLab, host: LabHostName): Promise<stri
   return out === '' ? null : out;
 }
 
-/** Which hosts have the portable IP on eth0, by asking each namespace. */
+/** Which hosts have the portable IP on any interface (any prefix length), by asking each namespace. */
 export async function ipOn(lab: TestLab): Promise<LabHostName[]> {
   const found: LabHostName[] = [];
   for (const host of HOSTS) {
-    const r = await lab.hostExec(host, 'ip -o addr show dev eth0');
-    if (r.stdout.includes(` ${lab.portableCidr} `)) found.push(host);
+    const r = await lab.hostExec(host, 'ip -o -4 addr show');
+    if (r.stdout.split(/\s+/).some((word) => word.split('/')[0] === lab.portableIp)) found.push(host);
   }
   return found;
 }
 
 export async function macOf(lab: TestLab, host: LabHostName): Promise<string> {
   // `ip link`, not /sys/class/net: the host's sysfs view belongs to the namespace that mounted it.
-  const out = (await lab.hostExec(host, 'ip -o link show dev eth0')).stdout;
+  const out = (await lab.hostExec(host, `ip -o link show dev ${lab.iface[host]}`)).stdout;
   return /link\/ether ([0-9a-f:]{17})/i.exec(out)![1]!.toLowerCase();
 }
 

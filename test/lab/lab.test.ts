@@ -8,12 +8,14 @@ import { labStatusAt } from '../../src/lab/status.js';
 import { labUpAt } from '../../src/lab/up.js';
 import { run } from '../../src/lab/exec.js';
 import { memcacheGet, memcacheSet } from '../../src/lab/memcache-client.js';
-import { UPLOADS_MISSING_ON_WEB2 } from '../../src/lab/uploads.js';
+import { ROOT_ONLY_UPLOADS, UPLOADS_MISSING_ON_WEB2 } from '../../src/lab/uploads.js';
+import { labNames, PG_PORT } from '../../src/lab/paths.js';
 import { describeLab, ensureLab, type TestLab } from '../helpers/lab.js';
 
 const DIR = process.env.MIRRORCTL_TEST_LAB_SELF ?? '/tmp/mirrorctl-lab-selftest';
 const quiet = () => undefined;
-const PSQL = 'psql -X -At -h /run/postgresql -U postgres -d wiki';
+// As the postgres OS user on the socket (peer): the one login without a password.
+const PSQL = `setpriv --reuid=postgres --regid=postgres --init-groups -- psql -X -At -h /run/postgresql -p ${PG_PORT} -U postgres -d wiki`;
 
 let lab: TestLab;
 let shared: TestLab;
@@ -83,8 +85,8 @@ describe('mirrorctl lab', () => {
   });
 
   it('hosts answer ssh with strict host keys and see different files at the same paths', async () => {
-    const web1 = await lab.ssh('web1', 'grep ^site.host /etc/wiki/app.ini; ls -a /root; test -d /run/postgresql && echo run-ok');
-    const web2 = await lab.ssh('web2', 'grep ^site.host /etc/wiki/app.ini');
+    const web1 = await lab.ssh('web1', 'sudo -n grep ^site.host /etc/wiki/app.ini; sudo -n ls -a /root; test -d /run/postgresql && echo run-ok');
+    const web2 = await lab.ssh('web2', 'sudo -n grep ^site.host /etc/wiki/app.ini');
     expect(web1.exitCode).toBe(0);
     expect(web1.stdout).toContain('site.host = web1');
     expect(web1.stdout).toContain('.bashrc');
@@ -97,17 +99,53 @@ describe('mirrorctl lab', () => {
     await expect(stat('/etc/wiki/app.ini')).rejects.toThrow();
   });
 
-  it('hosts reach each other over ssh both ways, as root, with their own keys', async () => {
-    const fromWeb2 = await lab.ssh('web2', `ssh root@${lab.addresses.web1} 'grep ^site.host /etc/wiki/app.ini'`);
-    const fromWeb1 = await lab.ssh('web1', `ssh root@${lab.addresses.web2} 'grep ^site.host /etc/wiki/app.ini'`);
+  it('is built like production: no root logins, an unprivileged user with NOPASSWD sudo, root-only files', async () => {
+    const asRoot = await run('ssh', [...lab.sshArgs('web1').slice(0, -1), `root@${lab.addresses.web1}`, 'true']);
+    expect(asRoot.exitCode).toBe(255);
+    expect(asRoot.stderr).toMatch(/Permission denied/);
+    const who = await lab.ssh('web1', 'id -u; sudo -n id -u');
+    expect(who.stdout.trim().split('\n')).toEqual([expect.not.stringMatching(/^0$/), '0']);
+    const sessions = await lab.ssh('web1', 'cat /etc/wiki/app.ini; sudo -n stat -c "%U %a" /etc/wiki/app.ini');
+    expect(sessions.stderr).toMatch(/Permission denied/);
+    expect(sessions.stdout.trim()).toBe('root 640');
+    const upload = await lab.ssh('web1', `cat /srv/wiki/uploads/${ROOT_ONLY_UPLOADS[0]}`);
+    expect(upload.exitCode).not.toBe(0);
+    const ifaces = await Promise.all((['web1', 'web2'] as const).map((h) => lab.hostExec(h, `ip -o link show dev ${lab.iface[h]}`)));
+    expect(ifaces.map((r) => r.exitCode)).toEqual([0, 0]);
+    expect(lab.iface.web1).not.toBe(lab.iface.web2);
+  });
+
+  it('hosts reach each other over ssh both ways, as root through the login user, with their own keys', async () => {
+    const hop = (to: 'web1' | 'web2') => `sudo -n ssh -p ${lab.sshPort} -l ${lab.user} ${lab.addresses[to]} 'sudo -n grep ^site.host /etc/wiki/app.ini'`;
+    const fromWeb2 = await lab.ssh('web2', hop('web1'));
+    const fromWeb1 = await lab.ssh('web1', hop('web2'));
     expect(fromWeb2.stdout).toContain('site.host = web1');
     expect(fromWeb1.stdout).toContain('site.host = web2');
   });
 
+  it('asks for a password on every TCP connection to PostgreSQL; the replication login only replicates', async () => {
+    const psqlTcp = (user: string, sql: string, password?: string) =>
+      run('/bin/sh', ['-c', `${password ? `PGPASSWORD='${password}' ` : ''}psql -X -At -w -h ${lab.addresses.web1} -p ${PG_PORT} -U ${user} -d wiki -c "${sql}"`]);
+    const without = await psqlTcp('postgres', 'SELECT 1');
+    expect(without.exitCode).not.toBe(0);
+    expect(without.stderr).toMatch(/no password supplied/);
+    const wrong = await psqlTcp('postgres', 'SELECT 1', 'not-the-password');
+    expect(wrong.stderr).toMatch(/password authentication failed/);
+    expect((await psqlTcp('postgres', 'SELECT 1', lab.password)).stdout.trim()).toBe('1');
+    const replicator = await psqlTcp('replicator', 'SELECT count(*) FROM writes', lab.password);
+    expect(replicator.stderr).toMatch(/permission denied/);
+    const settings = await lab.hostExec('web1', `${PSQL} -c "SELECT current_setting('fsync'), current_setting('full_page_writes'), current_setting('synchronous_commit'), rolsuper, rolreplication FROM pg_roles WHERE rolname = 'replicator'"`);
+    expect(settings.stdout.trim()).toBe('on|on|on|f|t');
+    // No password stored for the database OS user on either host before the first run.
+    for (const host of ['web1', 'web2'] as const) {
+      expect((await lab.hostExec(host, 'ls -a /var/lib/postgresql /root')).stdout).not.toContain('.pgpass');
+    }
+  });
+
   it('runs a PostgreSQL primary on web1 and a streaming replica on web2', async () => {
     expect(await streaming(lab, 'web1', 'web2')).toBe(true);
-    expect((await lab.ssh('web2', `${PSQL} -c 'SELECT pg_is_in_recovery()'`)).stdout.trim()).toBe('t');
-    expect((await lab.ssh('web1', `${PSQL} -c 'SELECT pg_is_in_recovery()'`)).stdout.trim()).toBe('f');
+    expect((await lab.ssh('web2', `sudo -n ${PSQL} -c 'SELECT pg_is_in_recovery()'`)).stdout.trim()).toBe('t');
+    expect((await lab.ssh('web1', `sudo -n ${PSQL} -c 'SELECT pg_is_in_recovery()'`)).stdout.trim()).toBe('f');
     const written = await http(`http://${lab.addresses.web1}/write?note=replicated`, { method: 'POST' });
     expect(written.status).toBe(200);
     const id = Number(written.body.id);
@@ -141,7 +179,7 @@ describe('mirrorctl lab', () => {
     const { labInventory } = await import('../../src/lab/inventory.js');
     expect(labInventory).toBeTypeOf('function');
     const reload = 'kill -HUP "$(cat /run/wiki-app.pid)"';
-    const switched = await lab.ssh('web2', `sed -i 's/^session.backend = database/session.backend = memcache/' /etc/wiki/app.ini && ${reload}`);
+    const switched = await lab.ssh('web2', `sudo -n sed -i 's/^session.backend = database/session.backend = memcache/' /etc/wiki/app.ini && sudo -n sh -c '${reload}'`);
     expect(switched.exitCode).toBe(0);
     expect(await eventually(async () => (await http(`http://${lab.addresses.web2}/health`)).body.session_mode === 'memcache')).toBe(true);
     const served = await http(`http://${lab.addresses.web2}/page`, { headers });
@@ -150,15 +188,17 @@ describe('mirrorctl lab', () => {
     // A session only memcached knows is accepted in read-only mode.
     await memcacheSet(`${lab.addresses.web2}:11211`, 'wiki:session:feedbeef', JSON.stringify({ user: 'carol' }));
     expect((await http(`http://${lab.addresses.web2}/page`, { headers: { cookie: 'sid=feedbeef' } })).body.user).toBe('carol');
-    await lab.ssh('web2', `sed -i 's/^session.backend = memcache/session.backend = database/' /etc/wiki/app.ini && ${reload}`);
+    await lab.ssh('web2', `sudo -n sed -i 's/^session.backend = memcache/session.backend = database/' /etc/wiki/app.ini && sudo -n sh -c '${reload}'`);
   });
 
   it('leaves three uploads for files.sync to copy to web2', async () => {
-    const dryRun = await lab.ssh('web2', `rsync -an --out-format='%n' root@${lab.addresses.web1}:/srv/wiki/uploads/ /srv/wiki/uploads/`);
+    const rsync = (path: string) =>
+      `sudo -n rsync -an --out-format='%n' -e 'ssh -p ${lab.sshPort} -l ${lab.user}' --rsync-path='sudo -n rsync' ${lab.addresses.web1}:${path}/ ${path}/`;
+    const dryRun = await lab.ssh('web2', rsync('/srv/wiki/uploads'));
     expect(dryRun.exitCode).toBe(0);
     const files = dryRun.stdout.split('\n').filter((line) => line && !line.endsWith('/'));
     expect(files.sort()).toEqual([...UPLOADS_MISSING_ON_WEB2].sort());
-    const avatars = await lab.ssh('web2', `rsync -an --out-format='%n' root@${lab.addresses.web1}:/srv/wiki/avatars/ /srv/wiki/avatars/`);
+    const avatars = await lab.ssh('web2', rsync('/srv/wiki/avatars'));
     expect(avatars.stdout.split('\n').filter((line) => line && !line.endsWith('/'))).toEqual([]);
   });
 
@@ -230,6 +270,9 @@ describe('mirrorctl lab', () => {
     expect((await run('ip', ['route'])).stdout).not.toContain(`${lab.subnet}.0/24`);
     expect((await http(`http://${shared.portableIp}/health`)).status).toBe(200);
     expect((await labStatusAt(DIR)).up).toBe(false);
+    // What it added to the machine is gone too: the login user and its sudoers rule.
+    expect((await run('id', ['-u', lab.user])).exitCode).not.toBe(0);
+    await expect(stat(`/etc/sudoers.d/mirrorctl-lab-${labNames(DIR).hash}`)).rejects.toThrow();
     // Down again: harmless.
     await labDownAt(DIR, quiet);
   });

@@ -57,16 +57,16 @@ export async function networkSite(): Promise<NetworkSite> {
   };
 }
 
-/** Hosts whose eth0 has the portable IP, asked inside their namespaces. */
+/** Nodes that have the portable IP on any interface (any prefix), asked inside their namespaces. */
 export async function ipHoldersInLab(lab: TestLab): Promise<LabNodeName[]> {
   const nodes: LabNodeName[] = ['web1', 'web2', 'client'];
-  const found = await Promise.all(nodes.map(async (node) => (await lab.hostExec(node, 'ip -o -4 addr show dev eth0')).stdout));
-  return nodes.filter((_, i) => found[i]!.split(/\s+/).includes(lab.portableCidr));
+  const found = await Promise.all(nodes.map(async (node) => (await lab.hostExec(node, 'ip -o -4 addr show')).stdout));
+  return nodes.filter((_, i) => found[i]!.split(/\s+/).some((word) => word.split('/')[0] === lab.portableIp));
 }
 
-/** A node's eth0 MAC, lower case. */
+/** A node's MAC on the lab network, lower case. */
 export async function macInLab(lab: TestLab, node: LabNodeName): Promise<string> {
-  const out = (await lab.hostExec(node, 'ip -o link show dev eth0')).stdout;
+  const out = (await lab.hostExec(node, `ip -o link show dev ${lab.iface[node]}`)).stdout;
   return /link\/ether\s+(\S+)/.exec(out)![1]!.toLowerCase();
 }
 
@@ -78,9 +78,9 @@ export async function arpFromClient(lab: TestLab): Promise<string[]> {
 
 /** Puts the lab back as built: the portable IP on web1 only (and not in the client). */
 export async function portableIpBackOnWeb1(lab: TestLab): Promise<void> {
-  await lab.hostExec('client', `ip addr del ${lab.portableCidr} dev eth0 2>/dev/null; true`);
-  await lab.hostExec('web2', `ip addr del ${lab.portableCidr} dev eth0 2>/dev/null; true`);
-  await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev eth0 2>/dev/null; true`);
+  await lab.hostExec('client', `ip addr del ${lab.portableCidr} dev ${lab.iface.client} 2>/dev/null; true`);
+  await lab.hostExec('web2', `ip addr del ${lab.portableCidr} dev ${lab.iface.web2} 2>/dev/null; true`);
+  await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev ${lab.iface.web1} 2>/dev/null; true`);
 }
 
 export type { LabHostName, TestLab };

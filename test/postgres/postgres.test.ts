@@ -12,13 +12,15 @@ import { pgQuery } from '../../src/site/postgres.js';
 import { discoverRoles } from '../../src/site/roles.js';
 import { HostPool } from '../../src/transports/pool.js';
 import { quote } from '../../src/transports/quote.js';
+import { PG_PORT } from '../../src/lab/paths.js';
 import { events, runCli } from '../helpers/cli.js';
 import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const DATA = '/var/lib/postgresql/15/main';
-const PSQL = `${BIN}/psql -X -q -At -h /run/postgresql -U postgres -d wiki -v ON_ERROR_STOP=1`;
 const AS_POSTGRES = 'cd / && setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME=/var/lib/postgresql';
+// As the postgres OS user on the socket: the lab's only login without a password (peer).
+const PSQL = `${AS_POSTGRES} ${BIN}/psql -X -q -At -h /run/postgresql -p ${PG_PORT} -U postgres -d wiki -v ON_ERROR_STOP=1`;
 
 let lab: TestLab;
 let dir: string;
