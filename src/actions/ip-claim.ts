@@ -7,6 +7,7 @@ import {
   interfaceProblem,
   ipHolders,
   macOf,
+  macsOf,
   portableIp,
   removeAddress,
   type IpHolders,
@@ -43,12 +44,13 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const host = await ctx.hosts.get(target);
   // The plan's ARP probe takes a whole second (arping -w 1): it starts with the other
   // questions instead of after them, and its answer is used only if the interface is fine.
-  const probe = ctx.phase === 'plan' ? arpResponders(host, ip.iface, ip.address).catch((error: unknown) => error as Error) : null;
+  const iface = ip.ifaceOf(target);
+  const probe = ctx.phase === 'plan' ? arpResponders(host, iface, ip.address).catch((error: unknown) => error as Error) : null;
   const [report, found] = await Promise.all([
-    inspectInterface(host, ip.iface, ['ip', 'arping']),
+    inspectInterface(host, iface, ['ip', 'arping']),
     ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
   ]);
-  const problem = interfaceProblem(report, target, ip.iface, true);
+  const problem = interfaceProblem(report, target, iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 
   // The run-phase check comes right before apply: apply acts on what it found, without asking again.
@@ -124,7 +126,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     const back = await putBack(released, ip);
     throw new StepFailedError(`${messageOf(error)}; ${back}`, { cause: error });
   }
-  await announce(host, ip.iface, ip.address, ip.arpCount);
+  await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
   const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
   const what = others.length > 0 ? `released on ${others.join(', ')}, ${kept}` : kept;
   return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background` };
@@ -138,7 +140,7 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
     const where = found.holders.length === 0 ? 'on no host' : `on ${found.holders.join(' and ')}`;
     return { ok: false, summary: `${ip.cidr} is ${where}, not on ${target} alone` };
   }
-  const targetMac = await macOf(await ctx.hosts.get(target), ip.iface);
+  const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
   const released = (ctx.hosts.cache.get(releasedKey(ctx)) as string[] | undefined) ?? [];
   const asker = await arpAsker(ctx, ip, target, released);
   if (!asker) return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
@@ -187,9 +189,9 @@ async function strangerOnSegment(ctx: StepContext, probe: Promise<string[] | Err
       if (answer instanceof Error) throw answer;
       return answer;
     }),
-    Promise.all(holders.map(async (name) => macOf(await ctx.hosts.get(name), ip.iface))),
+    Promise.all(holders.map(async (name) => macsOf(await ctx.hosts.get(name)))),
   ]);
-  const known = [...holderMacs, ownMac];
+  const known = [...holderMacs.flat(), ownMac];
   const strangers = responders.filter((mac) => !known.includes(mac));
   if (strangers.length === 0) return null;
   const maybe = unreachable.length > 0 ? ` (${unreachable.join(', ')} does not answer SSH: it may be that host)` : '';
@@ -213,7 +215,7 @@ async function arpAsker(ctx: StepContext, ip: PortableIp, target: string, releas
   }
   const candidates = [...released, ...ip.hosts.filter((h) => h !== target && !released.includes(h))];
   for (const name of candidates) {
-    if (await ctx.hosts.reachable(name)) return { name, transport: await ctx.hosts.get(name), iface: ip.iface };
+    if (await ctx.hosts.reachable(name)) return { name, transport: await ctx.hosts.get(name), iface: ip.ifaceOf(name) };
   }
   return null;
 }
@@ -226,7 +228,7 @@ async function putBack(hosts: Transport[], ip: PortableIp): Promise<string> {
   const failed = names.filter((_, i) => results[i]!.status === 'rejected');
   return failed.length === 0
     ? `${ip.cidr} was put back on ${names.join(', ')}`
-    : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (\`ip addr add ${ip.cidr} dev ${ip.iface}\`)`;
+    : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (${failed.map((h) => `\`ip addr add ${ip.cidr} dev ${ip.ifaceOf(h)}\` on ${h}`).join(', ')})`;
 }
 
 function messageOf(error: unknown): string {

@@ -8,10 +8,10 @@ import {
   databaseSettings,
   pgBin,
   runService,
-  serverRunning,
   type ControlData,
   type DatabaseSettings,
 } from '../site/postgres-server.js';
+import { removeStalePidFile, settledPostmaster } from '../site/postmaster.js';
 import { readRemoteFile, replaceRemoteFile } from '../site/remote-file.js';
 import { CommandError } from '../transports/command-error.js';
 import { quote, sh } from '../transports/quote.js';
@@ -57,13 +57,18 @@ export const postgresRejoin = defineAction({
     const transport = await ctx.hosts.get(host);
     const primary = await answeringPrimary(ctx, p.primary);
     if (typeof primary === 'string') throw new StepFailedError(primary);
-    const wasRunning = await serverRunning(transport, database, ctx.timeoutMs);
+    // A crashed server may still be settling (children exiting, crash recovery): wait for it.
+    const wasRunning = (await settledPostmaster(transport, database, ctx.timeoutMs)) === 'running';
     if (wasRunning) await runService(transport, database, 'stop', ctx.timeoutMs);
-    if (await serverRunning(transport, database, ctx.timeoutMs)) {
+    const after = await settledPostmaster(transport, database, ctx.timeoutMs);
+    if (after === 'running') {
       throw new StepFailedError(`PostgreSQL on ${host} still runs after \`${database.service.stop}\``, { hint: `stop it by hand, then run again` });
     }
+    if (after === 'crashed') await removeStalePidFile(transport, database, ctx.timeoutMs);
     let control = await controlData(transport, database, ctx.timeoutMs);
     const done: string[] = [wasRunning ? `stopped ${host}` : `${host} was stopped`];
+    // Before anything on the host connects to the primary (pg_rewind, then the standby itself).
+    const passfile = await writePassfile(ctx, transport, database, primaryAddress);
     if (control.timeline !== (primary.timeline ?? 0)) {
       const rewind = rewindFinding(host, p.primary, control.timeline, primary, control);
       if (rewind.blocked) throw new StepFailedError(rewind.text);
@@ -74,9 +79,8 @@ export const postgresRejoin = defineAction({
       // pg_rewind reads the source's control file: a just-promoted primary must have
       // written its end-of-recovery checkpoint, or the rewound server cannot start.
       await pgQuery(ctx.hosts, ctx.inventory, p.primary, 'CHECKPOINT', [], ctx.timeoutMs);
-      done.push(await rewindIfDiverged(ctx, transport, database, host, primaryAddress));
+      done.push(await rewindIfDiverged(ctx, transport, database, host, primaryAddress, passfile));
     }
-    const passfile = await writePassfile(ctx, transport, database, primaryAddress);
     await setPrimaryConninfo(ctx, transport, database, conninfo(database, host, primaryAddress, passfile));
     const signals = await transport.exec(
       asPostgresUser(database, sh`touch ${`${database.data_dir}/standby.signal`} && rm -f ${`${database.data_dir}/recovery.signal`}`),
@@ -166,8 +170,10 @@ async function finishCrashRecovery(ctx: StepContext, transport: Transport, datab
 }
 
 /** pg_rewind --dry-run decides; pg_rewind itself runs only when the histories diverged. */
-async function rewindIfDiverged(ctx: StepContext, transport: Transport, database: DatabaseSettings, host: string, primaryAddress: string): Promise<string> {
-  const source = `host=${primaryAddress} port=${database.port} user=${database.user} dbname=postgres`;
+async function rewindIfDiverged(ctx: StepContext, transport: Transport, database: DatabaseSettings, host: string, primaryAddress: string, passfile: string | null): Promise<string> {
+  const parts = [`host=${conninfoValue(primaryAddress)}`, `port=${database.port}`, `user=${conninfoValue(database.user)}`, `dbname=${conninfoValue(database.dbname)}`];
+  if (passfile) parts.push(`passfile=${conninfoValue(passfile)}`);
+  const source = parts.join(' ');
   const rewind = (dryRun: boolean) =>
     asPostgresUser(database, `${sh`${pgBin(database, 'pg_rewind')} ${`--target-pgdata=${database.data_dir}`} ${`--source-server=${source}`}`}${dryRun ? ' --dry-run' : ''} 2>&1`);
   const dry = await transport.exec(rewind(true), { timeoutMs: ctx.timeoutMs });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { databaseState } from '../site/database-state.js';
 import { controlData, databaseSettings, runService, serverRunning } from '../site/postgres-server.js';
+import { settledPostmaster } from '../site/postmaster.js';
 import { firstLine } from './host-transport.js';
 import { hostOf } from './postgres-common.js';
 import { defineAction } from './types.js';
@@ -17,16 +18,20 @@ export const postgresStop = defineAction({
   async check(ctx) {
     const host = hostOf(ctx);
     const database = databaseSettings(ctx.inventory);
-    const state = await databaseState(ctx.hosts, ctx.inventory, host);
+    let state = await databaseState(ctx.hosts, ctx.inventory, host);
+    const transport = await ctx.hosts.get(host);
+    // A server that does not answer may be starting up, shutting down, or crashed with its
+    // children still exiting: wait for it to settle (bounded by the step's timeout).
+    const postmaster = state.role === 'down' ? await settledPostmaster(transport, database, ctx.timeoutMs) : 'running';
+    if (state.role === 'down' && postmaster === 'running') state = await databaseState(ctx.hosts, ctx.inventory, host);
     if (state.role === 'primary') {
       return { status: 'ready', summary: `will stop the primary on ${host} (fast shutdown; WAL now at ${state.currentLsn})` };
     }
     if (state.role === 'replica') {
       return { status: 'done', summary: `${host} is in recovery (a replica, replayed to ${state.replayLsn}): nothing to stop`, outputs: { lsn: state.replayLsn ?? '0/0' } };
     }
-    const transport = await ctx.hosts.get(host);
-    if (await serverRunning(transport, database, ctx.timeoutMs)) {
-      return { status: 'blocked', summary: `PostgreSQL on ${host} runs but does not accept connections (starting up or shutting down?); try again when it settles` };
+    if (postmaster === 'running') {
+      return { status: 'blocked', summary: `PostgreSQL on ${host} runs and says it is ready, but refuses mirrorctl's connection: check database.user, password_env and pg_hba.conf` };
     }
     const control = await controlData(transport, database, ctx.timeoutMs);
     if (control.state === 'shut down' || control.state === 'shut down in recovery') {

@@ -37,6 +37,17 @@ export function crossCheckInventory(doc: InventoryDocument): Problem[] {
   };
   checkNames(['database', 'hosts'], doc.database?.hosts);
   checkNames(['portable_ip', 'hosts'], doc.portable_ip?.hosts);
+  if (doc.portable_ip && !doc.portable_ip.interface) {
+    const ipHosts = doc.portable_ip.hosts ?? doc.database?.hosts ?? names;
+    const without = ipHosts.filter((name) => Object.hasOwn(doc.hosts, name) && !doc.hosts[name]!.interface);
+    if (without.length > 0) {
+      problems.push({
+        path: ['portable_ip', 'interface'],
+        problem: `required unless every host of portable_ip.hosts names its own (${without.join(', ')} does not)`,
+        hint: `add portable_ip.interface, or hosts.${without[0]}.interface`,
+      });
+    }
+  }
   doc.checks?.forEach((check, i) => checkNames(['checks', i, 'hosts'], check.hosts));
   return problems;
 }

@@ -45,6 +45,8 @@ const host = z
     local: z.boolean().optional(),
     ssh: sshSettings.partial().optional(),
     host_key: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'must be a SHA256: fingerprint').optional(),
+    /** This host's interface for the portable IP (overrides portable_ip.interface). */
+    interface: z.string().min(1).max(15).optional(),
   })
   .strict();
 
@@ -62,7 +64,7 @@ export const inventorySchema = z
           const [ip, prefix, ...rest] = a.split('/');
           return rest.length === 0 && isIpv4(ip ?? '') && /^\d{1,2}$/.test(prefix ?? '') && Number(prefix) <= 32;
         }, 'must be an IPv4 address with prefix, like 192.0.2.100/24'),
-        interface: z.string().min(1).max(15),
+        interface: z.string().min(1).max(15).optional(),
         hosts: z.array(hostName).min(1).optional(),
         arp_count: z.number().int().min(0).max(100).default(3),
       })

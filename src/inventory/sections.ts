@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Inventory, InventorySection } from './schema.js';
 
 const REQUIRED_KEYS: Record<InventorySection, string> = {
-  portable_ip: 'address and interface',
+  portable_ip: 'address, and interface there or on each host',
   database: 'hosts',
   memcached: 'servers',
   sessions: 'file, key, read_only and read_write',

@@ -1,5 +1,6 @@
 import { sh } from '../transports/quote.js';
-import type { Transport } from '../transports/types.js';
+import { StepFailedError } from '../errors.js';
+import type { CommandResult, Transport } from '../transports/types.js';
 
 // ARP questions about the portable IP, with iputils arping. Its -w and -i take whole
 // seconds, so every probe here costs up to a second: none of them belongs inside the
@@ -24,15 +25,30 @@ export function repliesOf(arpingOutput: string): string[] {
  */
 export async function arpResponders(host: Transport, iface: string, address: string): Promise<string[]> {
   const result = await host.exec(sh`arping -b -w 1 -I ${iface} ${address}`, { timeoutMs: 5000 });
-  // Exit 1 only means nobody answered; anything else is arping failing.
-  if (result.exitCode !== 0 && result.exitCode !== 1) throw new Error(`arping on ${host.host} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  assertArpingRan(host, result);
   return repliesOf(result.stdout);
 }
 
 /** The MAC of the first machine that answers for `address`, or null within a second. */
 export async function arpAnswer(host: Transport, iface: string, address: string): Promise<string | null> {
   const result = await host.exec(sh`arping -c 1 -w 1 -I ${iface} ${address}`, { timeoutMs: 5000 });
+  assertArpingRan(host, result);
   return repliesOf(result.stdout)[0] ?? null;
+}
+
+/**
+ * arping exits 1 with nothing on stderr when nobody answered; anything else (not
+ * installed, no permission, no such interface, killed) is arping failing, which must
+ * never read as "nobody answered".
+ */
+export function assertArpingRan(host: Transport, result: CommandResult): void {
+  if (result.exitCode === 0 || (result.exitCode === 1 && result.stderr.trim() === '')) return;
+  const why = result.exitCode === 127
+    ? 'it is not installed (package iputils-arping)'
+    : result.timedOut
+      ? `it timed out after ${result.durationMs} ms`
+      : result.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${result.exitCode ?? result.signal}`;
+  throw new StepFailedError(`arping on ${host.host} failed: ${why}`, { hint: `run \`arping -c 1 -I IFACE ADDRESS\` on ${host.host} by hand to see why` });
 }
 
 /**

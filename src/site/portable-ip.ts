@@ -4,8 +4,9 @@ import type { HostPool } from '../transports/pool.js';
 import { sh } from '../transports/quote.js';
 import type { Transport } from '../transports/types.js';
 
-// The portable IP as the hosts see it: who holds it, the interface it lives on,
-// adding and removing it.
+// The portable IP as the hosts see it: who holds it (on any interface, whatever
+// prefix length is written there), adding it on a host's own interface, removing it
+// from every interface that has it.
 
 const ASK_TIMEOUT_MS = 10_000;
 
@@ -15,7 +16,8 @@ export interface PortableIp {
   cidr: string;
   /** Without the prefix: what ARP asks for. */
   address: string;
-  iface: string;
+  /** The interface a host adds the address on: hosts.NAME.interface, else portable_ip.interface. */
+  ifaceOf(host: string): string;
   hosts: string[];
   arpCount: number;
 }
@@ -26,7 +28,11 @@ export function portableIp(inventory: Inventory): PortableIp {
   return {
     cidr: section.address,
     address: section.address.split('/')[0]!,
-    iface: section.interface,
+    ifaceOf(host: string): string {
+      const iface = inventory.doc.hosts[host]?.interface ?? section.interface;
+      if (!iface) throw new ConfigError(`${inventory.file}: no interface for the portable IP on ${host}`, { hint: `add hosts.${host}.interface or portable_ip.interface` });
+      return iface;
+    },
     hosts: section.hosts ?? inventory.doc.database?.hosts ?? [],
     arpCount: section.arp_count,
   };
@@ -39,7 +45,7 @@ export interface IpHolders {
   perHost: Map<string, boolean | null>;
 }
 
-/** Which of portable_ip.hosts (plus `extra`) hold the address: one `ip -o addr show dev IFACE` each, in parallel. */
+/** Which of portable_ip.hosts (plus `extra`) hold the address: one `ip -o addr show` each, in parallel. */
 export async function ipHolders(pool: HostPool, inventory: Inventory, extra: string[] = []): Promise<IpHolders> {
   const ip = portableIp(inventory);
   const names = [...new Set([...ip.hosts, ...extra])];
@@ -57,19 +63,28 @@ export async function ipHolders(pool: HostPool, inventory: Inventory, extra: str
   };
 }
 
-/** Whether the host has the address on the interface (a missing interface holds nothing). */
+/** Whether the host has the address on any of its interfaces. */
 export async function holdsOn(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<boolean> {
-  const result = await host.exec(sh`ip -o addr show dev ${ip.iface}`, { timeoutMs });
+  const result = await host.exec('ip -o -4 addr show', { timeoutMs });
   if (result.exitCode !== 0) {
-    if (/does not exist/i.test(result.stderr)) return false;
-    throw new StepFailedError(`cannot list the addresses of ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode}`}`);
+    throw new StepFailedError(`cannot list the addresses on ${host.host} (\`ip -o -4 addr show\`): ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
   return hasAddress(result.stdout, ip.address);
 }
 
 /** True when `ip -o addr` output lists the address (any prefix length). */
 export function hasAddress(ipAddrOutput: string, address: string): boolean {
-  return ipAddrOutput.split('\n').some((line) => line.split(/\s+/).some((word, i, words) => words[i - 1] === 'inet' && word.split('/')[0] === address));
+  return interfacesWith(ipAddrOutput, address).length > 0;
+}
+
+/** The interfaces an `ip -o addr` listing shows the address on (any prefix length). */
+export function interfacesWith(ipAddrOutput: string, address: string): string[] {
+  const found = ipAddrOutput.split('\n').flatMap((line) => {
+    const words = line.trim().split(/\s+/);
+    const at = words.indexOf('inet');
+    return at > 0 && words[at + 1]?.split('/')[0] === address ? [words[1]!.replace(/@.*$/, '')] : [];
+  });
+  return [...new Set(found)];
 }
 
 /** What a host has of the tools and the interface the portable IP needs. */
@@ -121,24 +136,37 @@ export async function macOf(host: Transport, iface: string, timeoutMs = ASK_TIME
   return result.exitCode === 0 ? macIn(result.stdout) : null;
 }
 
+/** Every MAC of the host's interfaces (one `ip -o link show`): a holder answers ARP from any of them. */
+export async function macsOf(host: Transport, timeoutMs = ASK_TIMEOUT_MS): Promise<string[]> {
+  const result = await host.exec('ip -o link show', { timeoutMs });
+  if (result.exitCode !== 0) throw new StepFailedError(`cannot list the interfaces of ${host.host} (\`ip -o link show\`): ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+  return result.stdout.split('\n').map(macIn).filter((mac): mac is string => mac !== null);
+}
+
 function macIn(ipLinkOutput: string): string | null {
   return /link\/ether\s+([0-9a-fA-F:]{17})/.exec(ipLinkOutput)?.[1]?.toLowerCase() ?? null;
 }
 
-/** `ip addr add`; throws StepFailedError naming the host when it fails. */
+/** `ip addr add` on the host's own interface; throws StepFailedError naming the host when it fails. */
 export async function addAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
-  const result = await host.exec(sh`ip addr add ${ip.cidr} dev ${ip.iface}`, { timeoutMs });
+  const iface = ip.ifaceOf(host.host);
+  const result = await host.exec(sh`ip addr add ${ip.cidr} dev ${iface}`, { timeoutMs });
   if (result.exitCode !== 0 && !/File exists|already assigned/i.test(result.stderr)) {
-    throw new StepFailedError(`could not add ${ip.cidr} to ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+    throw new StepFailedError(`could not add ${ip.cidr} to ${iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
 }
 
-/** `ip addr del`; an address already gone counts as removed. */
-export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
-  const result = await host.exec(sh`ip addr del ${ip.cidr} dev ${ip.iface}`, { timeoutMs });
-  if (result.exitCode !== 0 && !/Cannot assign requested address/i.test(result.stderr)) {
-    throw new StepFailedError(`could not remove ${ip.cidr} from ${ip.iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+/**
+ * Removes the address from every interface of the host that has it, with the prefix
+ * length written there, in one command; returns those interfaces (none: it was not there).
+ */
+export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<string[]> {
+  const script = sh`ip -o -4 addr show | { rc=0; while read -r _ dev _ cidr _; do [ "\${cidr%/*}" = ${ip.address} ] || continue; dev=\${dev%%@*}; if ip addr del "$cidr" dev "$dev"; then echo "$dev"; else rc=1; fi; done; exit $rc; }`;
+  const result = await host.exec(script, { timeoutMs });
+  if (result.exitCode !== 0) {
+    throw new StepFailedError(`could not remove ${ip.address} from ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
+  return result.stdout.split('\n').filter(Boolean);
 }
 
 export function lastLine(text: string): string {

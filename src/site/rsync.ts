@@ -18,12 +18,18 @@ export interface RsyncReport {
   error: string | null;
 }
 
-/** The rsync command line run on the receiver for one path. */
+/**
+ * The rsync command line run on the receiver for one path (under `sudo -n` there when the
+ * receiver has `sudo: true`, as every command is). With the sender's `sudo: true`, its
+ * rsync runs as `sudo -n rsync` too, so files only root may read are copied, and the dry
+ * run of the check, run the same way, sees what the real run will.
+ */
 export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean): string {
-  const ssh = `ssh -p ${sender.ssh.port} -o BatchMode=yes -o StrictHostKeyChecking=yes`;
-  const source = `${sender.ssh.user}@${sender.address}:${withSlash(path)}`;
+  const ssh = `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes`;
+  const source = `${sender.address}:${withSlash(path)}`;
   const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
-  return `rsync ${options} ${sh`-e ${ssh} ${source} ${withSlash(path)}`}`;
+  const remote = sender.ssh.sudo ? ` ${sh`--rsync-path=${'sudo -n rsync'}`}` : '';
+  return `rsync ${options} ${sh`-e ${ssh}`}${remote} ${sh`${source} ${withSlash(path)}`}`;
 }
 
 /** Runs rsync (or its dry run) for one path on the receiver and reads what it sent. */

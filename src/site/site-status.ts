@@ -3,6 +3,7 @@ import type { HostPool } from '../transports/pool.js';
 import { HostUnreachableError, MirrorError } from '../errors.js';
 import { sh } from '../transports/quote.js';
 import { findKey } from './ini-line.js';
+import { hasAddress } from './portable-ip.js';
 import { databaseState, type DatabaseState } from './database-state.js';
 import { lsnDiff } from './lsn.js';
 import { memcachedState } from './memcached.js';
@@ -73,14 +74,16 @@ async function probeHost(pool: HostPool, inventory: Inventory, name: string): Pr
 function factsScript(inventory: Inventory): string {
   const ip = inventory.doc.portable_ip;
   const sessions = inventory.doc.sessions;
-  const ipPart = ip ? sh`ip -o addr show dev ${ip.interface} 2>/dev/null | grep -qF ${` ${ip.address} `} && echo ip=yes || echo ip=no` : 'echo ip=none';
+  // Every interface, any prefix length: the address counts wherever it is (spec section 4).
+  const ipPart = ip ? 'ip -o -4 addr show 2>/dev/null || echo ip=unknown' : 'echo ip=none';
   const filePart = sessions ? sh`echo ---; cat ${sessions.file} 2>/dev/null` : 'echo ---';
   return `${ipPart}; ${filePart}`;
 }
 
 function parseFacts(stdout: string, inventory: Inventory): Pick<Probe, 'holdsIp' | 'sessions'> {
   const [head, ...rest] = stdout.split('---\n');
-  const holdsIp = head?.includes('ip=yes') ? true : head?.includes('ip=no') ? false : null;
+  const address = inventory.doc.portable_ip?.address.split('/')[0];
+  const holdsIp = !address || !head || /^ip=(none|unknown)$/m.test(head) ? null : hasAddress(head, address);
   const sessions = inventory.doc.sessions;
   let mode: HostStatus['sessions'] = 'unknown';
   if (sessions) {

@@ -47,6 +47,15 @@ function signalSession(channel: ClientChannel, name: string): void {
   }
 }
 
+/** True when `sudo -n` refused to run the command (it would have asked for a password, or the user may not sudo). */
+export function sudoRefused(result: CommandResult): boolean {
+  return result.exitCode === 1 && /^sudo: (a password is required|a terminal is required|.* is not in the sudoers file|.* not allowed to execute|sorry, you must have a tty)/m.test(result.stderr);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1)?.trim() ?? '';
+}
+
 /** A Transport over one ssh2 connection: a channel per command, at most 8 at a time. */
 export class SshTransport implements Transport {
   readonly host: string;
@@ -85,7 +94,13 @@ export class SshTransport implements Transport {
     }
     const slot = { holdMs: 0 };
     try {
-      return await this.runChannel(command, timeoutMs, options, started, slot);
+      const result = await this.runChannel(command, timeoutMs, options, started, slot);
+      if (this.entry.ssh.sudo && sudoRefused(result)) {
+        throw new HostTrustError(this.host, `${hostLabel(this.entry)}: sudo -n refused to run a command as root for ${this.entry.ssh.user} (${lastLine(result.stderr)})`, {
+          hint: `give ${this.entry.ssh.user} NOPASSWD sudo on ${this.host} (mirrorctl never types a password), or log in as root with ssh.sudo: false`,
+        });
+      }
+      return result;
     } finally {
       if (slot.holdMs > 0 && !this.lost) setTimeout(release, slot.holdMs).unref();
       else release();
@@ -143,7 +158,10 @@ export class SshTransport implements Transport {
       let requestedAt: number | null = null;
       const onAbort = () => {
         aborted = true;
-        stopChannel('KILL');
+        // Under sudo the command runs as root: the login user's KILL would end only sudo and
+        // orphan the command, while a TERM is relayed by sudo to `timeout`, which ends its
+        // whole process group (and KILLs it KILL_AFTER_S later).
+        stopChannel(this.entry.ssh.sudo ? 'TERM' : 'KILL');
         // sshd keeps the session (and counts it against MaxSessions) until the command
         // exits; if it ignores the signal (it does for root logins), that is when the
         // remote `timeout` ends it. The slot stays taken until then.
