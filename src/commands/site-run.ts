@@ -1,10 +1,11 @@
 import { loadInventory } from '../inventory/load.js';
 import { locatePlaybook } from '../playbook/locate.js';
-import { loadPlaybook } from '../playbook/load.js';
+import { loadPlaybook, parseSetOptions } from '../playbook/load.js';
 import { actionInfo, actionRegistry } from '../actions/registry.js';
 import { HostPool } from '../transports/pool.js';
 import type { Inventory } from '../inventory/schema.js';
 import { discoverRoles, type SiteRoles } from '../site/roles.js';
+import { refuseDiscoveredSets, type SiteCommand } from './discovered-params.js';
 import { executePlaybook } from './execute.js';
 import { inventoryPath, type RunOptions } from './options.js';
 
@@ -19,15 +20,18 @@ export interface SiteRunPlan {
  * bundled playbook.
  */
 export async function runSiteCommand(
-  playbook: string,
+  playbook: SiteCommand,
   options: RunOptions,
   commandLine: string,
   choose: (inventory: Inventory, roles: SiteRoles) => SiteRunPlan,
 ): Promise<number> {
+  // A --set of what the command discovers is a usage error, found before anything is read or contacted.
+  const set = parseSetOptions(options.set ?? []);
+  refuseDiscoveredSets(playbook, set);
   const inventory = await loadInventory(inventoryPath(options));
-  // The playbook is validated before any host is contacted.
+  // The playbook and the other --set values are validated before any host is contacted.
   const file = await locatePlaybook(playbook, inventory.dir);
-  await loadPlaybook(file, { inventory, actions: actionInfo(actionRegistry()), validateOnly: true });
+  await loadPlaybook(file, { inventory, actions: actionInfo(actionRegistry()), validateOnly: true, set });
   const pool = new HostPool(inventory);
   try {
     const roles = await discoverRoles(pool, inventory);

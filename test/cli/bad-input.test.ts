@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { events, runCli } from '../helpers/cli.js';
+import { events, localSite, runCli } from '../helpers/cli.js';
 
 // Every malformed inventory and playbook of test/fixtures/bad, through the real CLI:
 // exit 2, one `error` event with --json, one line on stderr naming file, line and key, no stack trace.
@@ -60,6 +61,38 @@ describe('bad input through the CLI', () => {
       const r = await runCli(['validate', ...args]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
+  });
+
+  it('--set of a parameter the command discovers is a usage error, before the inventory is read or any host contacted', async () => {
+    const cases: Array<[string[], string]> = [
+      [['failover', '--set', 'to=web2'], 'error: --set to=web2: failover sets "to" itself (the target comes from --to, else the single reachable replica); use --to web2 instead'],
+      [['failover', '--to', 'web2', '--set', 'from=web1'], 'error: --set from=web1: failover sets "from" itself (it is the other host of database.hosts); use --to HOST to choose the target instead'],
+      [['switchover', '--set', 'to=web1'], 'error: --set to=web1: switchover sets "to" itself (the target comes from --to, else the single reachable replica); use --to web1 instead'],
+      [['switchover', '--set', 'from=web2'], 'error: --set from=web2: switchover sets "from" itself (it is the other host of database.hosts); use --to HOST to choose the target instead'],
+      [['rejoin', 'web1', '--set', 'host=web2'], 'error: --set host=web2: rejoin sets "host" itself (the host to rejoin is the HOST argument); use mirrorctl rejoin web2 instead'],
+      [['rejoin', 'web1', '--set', 'primary=web2'], 'error: --set primary=web2: rejoin sets "primary" itself (it is the other host of database.hosts); name the host to rejoin as the HOST argument instead (mirrorctl rejoin HOST)'],
+    ];
+    for (const [args, sentence] of cases) {
+      // A missing inventory would be exit 2 too, with another sentence: the --set is refused first.
+      const r = await runCli([...args, '-c', '/nonexistent/mirrorctl.yaml', '--json', '--yes']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(`${sentence}\n`);
+      expect(events(r.stdout)).toEqual([expect.objectContaining({ event: 'error', run_id: null, exit_code: 2, message: sentence.slice('error: '.length) })]);
+    }
+    // Other --set values are checked against the playbook before discovery contacts a host.
+    const unknown = await runCli(['failover', '--set', 'colour=blue', '-c', 'test/fixtures/local-site/mirrorctl.yaml']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: \S+failover\.yaml:\d+ params\.colour: --set colour: unknown parameter; this playbook's parameters: to, from, mode\n$/);
+  });
+
+  it('run discovers nothing: --set to, from, host and primary are parameters like any other', async () => {
+    const site = localSite();
+    const out = join(site.dir, 'out');
+    site.playbook('names', `name: names\nsummary: prints its parameters\nparams:\n  to: {}\n  from: {}\n  host: {}\n  primary: {}\nsteps:\n  - id: print\n    action: service.run\n    host: local\n    with: { run: "printf '%s,' {{ params.to }} {{ params.from }} {{ params.host }} {{ params.primary }} > ${out}" }\n`);
+    const r = await runCli(['run', 'names', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--set', 'to=a', '--set', 'from=b', '--set', 'host=c', '--set', 'primary=d']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('a,b,c,d,');
   });
 
   it('a missing inventory and an unknown playbook name say what to do next', async () => {
