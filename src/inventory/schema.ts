@@ -52,6 +52,9 @@ const host = z
 
 const hostName = z.string().min(1);
 
+/** A path on the hosts (the same on every host): absolute, so rsync never reads it as an option or relative to a home. */
+const absolutePath = z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path (starting with /), the same on every host');
+
 
 export const inventorySchema = z
   .object({
@@ -104,7 +107,7 @@ export const inventorySchema = z
       })
       .strict()
       .optional(),
-    files: z.object({ paths: z.array(z.string().min(1)).min(1) }).strict().optional(),
+    files: z.object({ paths: z.array(absolutePath).min(1) }).strict().optional(),
     http: z
       .object({
         url: z.string().url(),

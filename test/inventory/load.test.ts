@@ -111,6 +111,9 @@ const BAD_INVENTORIES: Array<[string, string, number]> = [
   ['inv-hosts-list.yaml', 'hosts: expected a mapping, got a list', 2],
   ['inv-not-a-mapping.yaml', '(top level): expected a mapping, got a list', 1],
   ['inv-several-problems.yaml', 'http.expect_status: expected a number, got string (and 1 more problem)', 6],
+  ['inv-files-relative-path.yaml', 'files.paths[0]: must be an absolute path (starting with /), the same on every host (and 1 more problem)', 7],
+  ['inv-check-template-quoted.yaml', 'checks[1].run: {{ inventory.site }} is inside double quotes', 9],
+  ['inv-check-template-heredoc.yaml', 'checks[0].run: {{ inventory.site }} is inside a here-document', 7],
 ];
 
 describe('loadInventory: malformed inventories', () => {
