@@ -2,7 +2,7 @@
 import { readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPLOADS_MISSING_ON_WEB2 } from '../../src/lab/uploads.js';
+import { ROOT_ONLY_UPLOADS, UPLOADS_MISSING_ON_WEB2 } from '../../src/lab/uploads.js';
 import { networkSite, type NetworkSite } from './site.js';
 
 const UPLOADS = '/srv/wiki/uploads';
@@ -56,6 +56,10 @@ describe('files.sync', () => {
     expect(plan.summary).toMatch(/^3 files, \d+ B to copy from web1 to web2/);
     expect(result.end('sync-files')).toMatchObject({ outcome: 'changed' });
 
+    // Among them, files only root may read on web1 (the login user is not root: rsync ran under sudo on both ends).
+    const rootOnly = UPLOADS_MISSING_ON_WEB2.filter((file) => ROOT_ONLY_UPLOADS.includes(file));
+    expect(rootOnly.length).toBeGreaterThan(0);
+    for (const file of rootOnly) expect(((await stat(join(web2, file))).mode & 0o777).toString(8)).toBe('600');
     for (const file of UPLOADS_MISSING_ON_WEB2) {
       expect(await readFile(join(web2, file))).toEqual(await readFile(join(web1, file)));
       expect((await stat(join(web2, file))).mtimeMs).toBe((await stat(join(web1, file))).mtimeMs);

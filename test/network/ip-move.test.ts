@@ -1,5 +1,6 @@
 // ip.move / ip.claim / ip.release against the lab: the address in the hosts' namespaces,
 // ARP seen from the client namespace, HTTP through the portable IP.
+import { runCli } from '../helpers/cli.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitHealth } from '../../src/lab/health.js';
 import { arpFromClient, ipHoldersInLab, macInLab, networkSite, portableIpBackOnWeb1, type NetworkSite } from './site.js';
@@ -64,7 +65,7 @@ describe('ip.move', () => {
 
   it('is blocked, changing nothing, when the interface does not exist on the target', async () => {
     const { lab } = site;
-    const inventory = site.inventoryCopy('eth9', (text) => text.replace(/^(\s+interface:) eth0$/m, '$1 eth9'));
+    const inventory = site.inventoryCopy('eth9', (text) => text.replace(new RegExp(`^(\\s+interface:) ${lab.iface.web2}$`, 'm'), '$1 eth9'));
     const result = await site.run(toWeb2, inventory);
     expect(result.code, result.stderr).toBe(3);
     expect(result.checks('move-ip')[0]).toMatchObject({ status: 'blocked', summary: 'interface eth9 does not exist on web2' });
@@ -73,13 +74,31 @@ describe('ip.move', () => {
 
   it('mends the address on two hosts: moving it to web2 releases it from web1', async () => {
     const { lab } = site;
-    await lab.hostExec('web2', `ip addr add ${lab.portableCidr} dev eth0`);
+    await lab.hostExec('web2', `ip addr add ${lab.portableCidr} dev ${lab.iface.web2}`);
     expect(await ipHoldersInLab(lab)).toEqual(['web1', 'web2']);
     const result = await site.run(toWeb2);
     expect(result.code, result.stderr).toBe(0);
     expect(result.checks('move-ip')[0]!.summary).toContain('is on web1 and web2: will release it from web1');
     expect(await ipHoldersInLab(lab)).toEqual(['web2']);
     expect(await arpFromClient(lab)).toEqual([await macInLab(lab, 'web2')]);
+  });
+
+  it('releases the address from every interface that has it, whatever the prefix (a second, dummy interface)', async () => {
+    const { lab } = site;
+    await lab.hostExec('web1', `ip link add mcdummy0 type dummy && ip link set mcdummy0 up && ip addr add ${lab.portableIp}/32 dev mcdummy0`);
+    try {
+      expect(await ipHoldersInLab(lab)).toEqual(['web1']);
+      const status = await runCli(['status', '--json', '-c', lab.inventory]);
+      expect(JSON.parse(status.stdout).hosts.find((h: { name: string }) => h.name === 'web1').holds_ip).toBe(true);
+      const result = await site.run(toWeb2);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await ipHoldersInLab(lab)).toEqual(['web2']);
+      expect((await lab.hostExec('web1', 'ip -o -4 addr show dev mcdummy0')).stdout).not.toContain(lab.portableIp);
+      expect((await site.run(toWeb1)).code).toBe(0);
+      expect(await ipHoldersInLab(lab)).toEqual(['web1']);
+    } finally {
+      await lab.hostExec('web1', 'ip link del mcdummy0');
+    }
   });
 
   it('only claims on the target when `from` does not answer (warning on stderr)', async () => {

@@ -56,12 +56,17 @@ describe('rsync', () => {
   });
 
   it('pulls with --update, never --delete, every argument quoted', () => {
-    const sender = { name: 'web1', address: '10.0.0.1', ssh: { user: 'root', port: 2222 } } as HostEntry;
+    const sender = { name: 'web1', address: '10.0.0.1', ssh: { user: 'root', port: 2222, sudo: false } } as HostEntry;
     const command = rsyncCommand(sender, '/srv/my uploads', true);
     expect(command).toBe(
-      "rsync -a --update --itemize-changes --stats --dry-run -e 'ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes' 'root@10.0.0.1:/srv/my uploads/' '/srv/my uploads/'",
+      "rsync -a --update --itemize-changes --stats --dry-run -e 'ssh -p 2222 -l root -o BatchMode=yes -o StrictHostKeyChecking=yes' '10.0.0.1:/srv/my uploads/' '/srv/my uploads/'",
     );
     expect(command).not.toContain('--delete');
+    // A sender that logs in as a user with sudo runs its end of rsync under sudo too (spec 5).
+    const withSudo = rsyncCommand({ ...sender, ssh: { ...sender.ssh, user: 'ops', sudo: true } } as HostEntry, '/srv/up', false);
+    expect(withSudo).toBe(
+      "rsync -a --update --itemize-changes --stats -e 'ssh -p 2222 -l ops -o BatchMode=yes -o StrictHostKeyChecking=yes' --rsync-path='sudo -n rsync' 10.0.0.1:/srv/up/ /srv/up/",
+    );
   });
 });
 
