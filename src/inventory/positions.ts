@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { aliasError, MAX_ALIAS_COUNT } from './yaml-aliases.js';
 
 // Reading a YAML file (inventory or playbook) while keeping where each key is,
 // so that every error can name the file, the key path and the line.
@@ -52,7 +53,13 @@ export async function readYamlSource(file: string, options: ReadOptions): Promis
       cause: syntaxError,
     });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    throw aliasError(file, doc, lineCounter, error);
+  }
   return { file, data, lineOf: (path) => lineOfPath(doc.contents, path, lineCounter) };
 }
 

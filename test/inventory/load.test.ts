@@ -114,6 +114,8 @@ const BAD_INVENTORIES: Array<[string, string, number]> = [
   ['inv-files-relative-path.yaml', 'files.paths[0]: must be an absolute path (starting with /), the same on every host (and 1 more problem)', 7],
   ['inv-check-template-quoted.yaml', 'checks[1].run: {{ inventory.site }} is inside double quotes', 9],
   ['inv-check-template-heredoc.yaml', 'checks[0].run: {{ inventory.site }} is inside a here-document', 7],
+  ['inv-alias-bomb.yaml', 'too many YAML aliases: expanding them would build a huge document (an alias bomb)', 6],
+  ['inv-unresolved-alias.yaml', 'alias *web2 names no anchor defined before it', 4],
 ];
 
 describe('loadInventory: malformed inventories', () => {
