@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { CommonOptions, RunOptions } from './commands/options.js';
+import { processSecrets } from './reporters/mask.js';
+import { printable } from './reporters/printable.js';
 
 type Handler = (options: RunOptions & { to?: string; mode?: string; dir?: string }, ...args: string[]) => Promise<number>;
 
@@ -112,18 +114,34 @@ function runOptions(cmd: Command): void {
     .addOption(new Option('--set <name=value>', 'set a playbook parameter (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]));
 }
 
-/** Prints one sentence for a failure and returns its exit code; stack traces only with --verbose. */
+/**
+ * Prints one sentence for a failure and returns its exit code; stack traces (with their
+ * causes) only with --verbose. Secrets are masked and control characters escaped in all of it.
+ */
 export function report(error: unknown, options: CommonOptions): number {
   const e = error as { exitCode?: number; sentence?: string; message?: string; stack?: string };
   const known = typeof e?.exitCode === 'number' && typeof e?.sentence === 'string';
   const exitCode = known ? e.exitCode! : 1;
-  const message = known ? e.sentence! : `internal error: ${e?.message ?? String(error)}`;
+  const message = printable(processSecrets.redact(known ? e.sentence! : `internal error: ${e?.message ?? String(error)}`));
   if (options.json) {
     process.stdout.write(JSON.stringify({ event: 'error', run_id: null, ts: new Date().toISOString(), exit_code: exitCode, message }) + '\n');
   }
   process.stderr.write(`error: ${message}\n`);
-  if (options.verbose && e?.stack) process.stderr.write(`${e.stack}\n`);
+  if (options.verbose && e?.stack) process.stderr.write(`${printable(processSecrets.redact(stackWithCauses(error)), { keepNewlines: true })}\n`);
   return exitCode;
+}
+
+// The error's stack, then each `cause` in turn (at most 10 deep, in case of a cycle).
+function stackWithCauses(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 10; depth++) {
+    const e = current as { stack?: unknown; message?: unknown; cause?: unknown };
+    const text = typeof e.stack === 'string' ? e.stack : typeof e.message === 'string' ? e.message : String(current);
+    parts.push(depth === 0 ? text : `caused by: ${text}`);
+    current = typeof current === 'object' ? e.cause : undefined;
+  }
+  return parts.join('\n');
 }
 
 function version(): string {

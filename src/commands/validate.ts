@@ -2,6 +2,7 @@ import { loadInventory } from '../inventory/load.js';
 import { listPlaybooks, locatePlaybook } from '../playbook/locate.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { actionInfo, actionRegistry } from '../actions/registry.js';
+import { printable } from '../reporters/printable.js';
 import { inventoryPath, type CommonOptions } from './options.js';
 
 /** `mirrorctl validate [PLAYBOOK]`: inventory and playbooks, offline; no host is contacted. */
@@ -21,7 +22,7 @@ export async function validateCommand(playbook: string | undefined, options: Com
     process.stdout.write(JSON.stringify({ inventory: inventory.file, site: inventory.site, playbooks: checked, ok: true }) + '\n');
   } else {
     process.stdout.write(`ok  ${inventory.file} (site ${inventory.site}, ${inventory.hosts.size} hosts)\n`);
-    for (const c of checked) process.stdout.write(`ok  ${c.file} (${c.name}, ${c.steps} steps)\n`);
+    for (const c of checked) process.stdout.write(`ok  ${c.file} (${printable(c.name)}, ${c.steps} steps)\n`);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // The event stream of spec section 4. Every reporter (human, JSON, JUnit,
 // journal) subscribes to it; nothing else prints during a run.
+import { processSecrets, type SecretMask } from '../reporters/mask.js';
 
 export type StepOutcome = 'changed' | 'unchanged' | 'skipped' | 'failed' | 'blocked';
 export type RunOutcome = 'succeeded' | 'planned' | 'failed' | 'blocked' | 'refused' | 'locked' | 'aborted';
@@ -44,19 +45,18 @@ export class EventBus {
   private readonly listeners: EventListener[] = [];
   private readonly noticeListeners: NoticeListener[] = [];
   runId: string | null = null;
-  /** Values that must never appear in output, events or journals (secrets read from *_env variables). */
-  private readonly secrets: string[] = [];
   private readonly told = new Set<string>();
 
+  /** `secrets`: values that must never appear in output, events or journals (read from *_env variables). */
+  constructor(private readonly secrets: SecretMask = processSecrets) {}
+
   addSecret(value: string | undefined): void {
-    if (value && value.length >= 3) this.secrets.push(value);
+    this.secrets.add(value);
   }
 
   /** Replaces every known secret in a string with ***. */
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out;
+    return this.secrets.redact(text);
   }
 
   on(listener: EventListener): void {
@@ -83,7 +83,7 @@ export class EventBus {
   }
 
   private scrub(value: unknown): unknown {
-    if (this.secrets.length === 0) return value;
+    if (this.secrets.size === 0) return value;
     if (typeof value === 'string') return this.redact(value);
     if (Array.isArray(value)) return value.map((v) => this.scrub(v));
     if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrub(v)]));

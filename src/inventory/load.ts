@@ -5,6 +5,7 @@ import { buildHosts } from './hosts.js';
 import { readYamlSource } from './positions.js';
 import { problemsError, problemsFromZod, throwProblems } from './problems.js';
 import { inventorySchema, type Inventory } from './schema.js';
+import { maskInventorySecrets } from './secrets.js';
 
 const FORMAT_HINT = 'see the inventory format in README.md';
 
@@ -19,12 +20,15 @@ export async function loadInventory(file: string): Promise<Inventory> {
   throwProblems(source, [...crossCheckInventory(parsed.data), ...checkCommandProblems(parsed.data)], FORMAT_HINT);
   const doc = applyInventoryDefaults(parsed.data);
   const dir = path.dirname(path.resolve(file));
+  const hosts = buildHosts(doc, dir);
+  // From here on, whatever fails, its secrets are masked in every message.
+  maskInventorySecrets(doc, hosts);
   return {
     file,
     dir,
     doc,
     site: doc.site,
-    hosts: buildHosts(doc, dir),
+    hosts,
     lineOf: (keyPath) => source.lineOf(keyPath),
   };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { printable } from '../reporters/printable.js';
 
 // Finding playbooks: a path, else a name in the inventory's playbooks/, else in the bundled playbooks/.
 
@@ -58,7 +59,8 @@ async function summaryOf(file: string): Promise<string> {
   try {
     const doc: unknown = parse(await readFile(file, 'utf8'));
     const summary = doc && typeof doc === 'object' ? (doc as { summary?: unknown }).summary : undefined;
-    return typeof summary === 'string' ? summary : '';
+    // Printed on one line as it is: control characters from the file are shown escaped.
+    return typeof summary === 'string' ? printable(summary) : '';
   } catch {
     return '(cannot be read: run `mirrorctl validate` on it)';
   }

@@ -95,6 +95,46 @@ describe('bad input through the CLI', () => {
     expect(readFileSync(out, 'utf8')).toBe('a,b,c,d,');
   });
 
+  it('an alias bomb or an alias to no anchor is exit 2 naming the file and line, never an internal error', async () => {
+    const bomb = `${BAD}/pb-alias-bomb.yaml`;
+    const cases: Array<[string[], string]> = [
+      [['validate', '-c', `${BAD}/inv-alias-bomb.yaml`], `error: ${BAD}/inv-alias-bomb.yaml:6 too many YAML aliases: expanding them would build a huge document (an alias bomb); `],
+      [['status', '-c', `${BAD}/inv-alias-bomb.yaml`], `error: ${BAD}/inv-alias-bomb.yaml:6 too many YAML aliases: `],
+      [['validate', bomb, '-c', GOOD_INVENTORY], `error: ${bomb}:8 too many YAML aliases: `],
+      [['run', bomb, '-c', GOOD_INVENTORY, '--dry-run'], `error: ${bomb}:8 too many YAML aliases: `],
+      [['validate', '-c', `${BAD}/inv-unresolved-alias.yaml`], `error: ${BAD}/inv-unresolved-alias.yaml:4 alias *web2 names no anchor defined before it; `],
+    ];
+    for (const [args, start] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.startsWith(start), r.stderr).toBe(true);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('control characters from a file are shown escaped: on stderr, in the error event, in playbook listings', async () => {
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    const inventory = await runCli(['validate', '-c', `${BAD}/inv-control-chars.yaml`, '--json']);
+    expect(inventory.code).toBe(2);
+    expect(inventory.stderr).toMatch(/^error: \S+inv-control-chars\.yaml:5 \\x1b\[31mdatabase\\x1b\[0m\\r: unknown key; /);
+    expect(events(inventory.stdout)[0]!.message).toContain('\\x1b[31mdatabase\\x1b[0m\\r: unknown key');
+    const playbook = await runCli(['validate', `${BAD}/pb-control-chars.yaml`, '-c', GOOD_INVENTORY, '--json']);
+    expect(playbook.code).toBe(2);
+    expect(playbook.stderr).toContain('unknown action "service.run\\x1b[2J\\x1b[H\\r"');
+    for (const text of [inventory.stderr, inventory.stdout, events(inventory.stdout)[0]!.message, playbook.stderr, events(playbook.stdout)[0]!.message]) {
+      expect(text.trimEnd()).not.toMatch(CONTROL);
+    }
+    const site = localSite();
+    site.playbook('paint', 'name: "paint\\e[31m"\nsummary: "clears the screen\\e[2J\\e[H"\nsteps:\n  - id: ok\n    action: assert\n    host: local\n    with: { run: "true" }\n');
+    const list = await runCli(['playbooks', '-c', site.inventory]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/paint +clears the screen\\x1b\[2J\\x1b\[H\n/);
+    const valid = await runCli(['validate', 'paint', '-c', site.inventory]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain('(paint\\x1b[31m, 1 steps)');
+    for (const text of [list.stdout, valid.stdout]) expect(text.replace(/\n/g, '')).not.toMatch(CONTROL);
+  });
+
   it('a missing inventory and an unknown playbook name say what to do next', async () => {
     const missing = await runCli(['status', '-c', '/nonexistent/mirrorctl.yaml']);
     expect(missing.code).toBe(2);
@@ -102,5 +142,46 @@ describe('bad input through the CLI', () => {
     const unknown = await runCli(['run', 'no-such-playbook', '-c', GOOD_INVENTORY]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no-such-playbook.*mirrorctl playbooks/);
+  });
+});
+
+describe('secrets in errors printed by the top-level handler', () => {
+  // A 3-character secret from ssh.passphrase_env: masked in the sentence, the --json event,
+  // the --verbose stack and the causes under it. Without the variable the same run shows it.
+  const SECRET = 'q%7'; // a % never appears in a temp dir's name
+  const siteWithSecret = () => {
+    const site = localSite('ssh:\n  passphrase_env: MIRRORCTL_TEST_PASSPHRASE\n');
+    site.playbook('modes', 'name: modes\nsummary: a parameter with choices\nparams:\n  mode: { default: promote, choices: [promote, read-only] }\nsteps:\n  - id: ok\n    action: assert\n    host: local\n    with: { run: "true" }\n');
+    return site;
+  };
+  const env = { MIRRORCTL_TEST_PASSPHRASE: SECRET };
+
+  it('an error message and its --verbose stack carry the secret: only *** is shown', async () => {
+    const site = siteWithSecret();
+    const args = ['run', 'modes', '-c', site.inventory, '--state-dir', site.stateDir, '--set', `mode=${SECRET}`];
+    const human = await runCli([...args, '-v'], { env });
+    expect(human.code).toBe(2);
+    expect(human.stderr).toMatch(/^error: \S+modes\.yaml:\d+ params\.mode: parameter "mode" is "\*\*\*", not one of promote, read-only/);
+    expect(human.stderr).toMatch(/\n\s+at /);
+    expect(human.stderr).toMatch(/ConfigError: .*"\*\*\*"/);
+    const json = await runCli([...args, '--json', '-v'], { env });
+    expect(json.code).toBe(2);
+    expect(events(json.stdout)).toEqual([expect.objectContaining({ event: 'error', exit_code: 2, message: expect.stringContaining('"***"') })]);
+    for (const text of [human.stdout, human.stderr, json.stdout, json.stderr]) expect(text).not.toContain(SECRET);
+    const unmasked = await runCli([...args, '-v']);
+    expect(unmasked.stderr).toContain(`"${SECRET}"`);
+  });
+
+  it('the causes printed under a --verbose stack are masked too', async () => {
+    const site = siteWithSecret();
+    const missing = join(site.dir, `${SECRET}-playbook.yaml`);
+    const args = ['run', missing, '-c', site.inventory, '--state-dir', site.stateDir, '-v'];
+    const masked = await runCli(args, { env });
+    expect(masked.code).toBe(2);
+    expect(masked.stderr).toMatch(/^error: cannot read playbook \S+\/\*\*\*-playbook\.yaml: no such file/);
+    expect(masked.stderr).toMatch(/\ncaused by: Error: ENOENT: no such file or directory, open '\S+\/\*\*\*-playbook\.yaml'/);
+    expect(masked.stderr).not.toContain(SECRET);
+    const unmasked = await runCli(args);
+    expect(unmasked.stderr).toMatch(new RegExp(`caused by: Error: ENOENT: .*${SECRET}-playbook\\.yaml`));
   });
 });
