@@ -1,16 +1,24 @@
 import { hostname, userInfo } from 'node:os';
+import { startTimeOf, thisMachine, type MachineIdentity } from './machine-identity.js';
 
-/** What every lock records about the run holding it (spec section 6). */
-export interface LockOwner {
+/**
+ * What every lock records about the run holding it (spec section 6): the run, and the
+ * machine and process it runs as, so a lock can later be judged stale or live.
+ */
+export interface LockOwner extends MachineIdentity {
   run_id: string;
   user: string;
   control_host: string;
   pid: number;
   command: string;
   started_at: string;
+  /** Clock ticks since boot (field 22 of /proc/PID/stat): tells a reused pid from the owner. */
+  start_time: number | null;
 }
 
-export function currentOwner(runId: string, command: string): LockOwner {
+/** The owner record of this process's run. */
+export async function currentOwner(runId: string, command: string): Promise<LockOwner> {
+  const machine = await thisMachine();
   return {
     run_id: runId,
     user: safeUser(),
@@ -18,20 +26,26 @@ export function currentOwner(runId: string, command: string): LockOwner {
     pid: process.pid,
     command,
     started_at: new Date().toISOString(),
+    ...machine,
+    start_time: await startTimeOf('self'),
   };
 }
 
 /** "run X (root@ctl, pid 42, `mirrorctl switchover`, since …)" */
 export function describeOwner(owner: Partial<LockOwner> | null): string {
-  if (!owner || !owner.run_id) return 'an unknown run (no readable owner.json)';
-  const stale = owner.control_host === hostname() && typeof owner.pid === 'number' && !alive(owner.pid) ? ', which is no longer running: the lock is stale' : '';
-  return `run ${owner.run_id} (${owner.user ?? '?'}@${owner.control_host ?? '?'}, pid ${owner.pid ?? '?'}${stale}, \`${owner.command ?? '?'}\`, since ${owner.started_at ?? '?'})`;
+  if (!readableOwner(owner)) return 'an unknown run (no readable owner.json)';
+  return `run ${owner.run_id} (${owner.user ?? '?'}@${owner.control_host ?? '?'}, pid ${owner.pid ?? '?'}, \`${owner.command ?? '?'}\`, since ${owner.started_at ?? '?'})`;
+}
+
+/** An owner.json that parsed and names its run; older files without the machine fields still count. */
+export function readableOwner(owner: Partial<LockOwner> | null): owner is Partial<LockOwner> & { run_id: string } {
+  return owner !== null && typeof owner.run_id === 'string' && owner.run_id !== '';
 }
 
 export function parseOwner(text: string): Partial<LockOwner> | null {
   try {
     const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' ? (value as Partial<LockOwner>) : null;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Partial<LockOwner>) : null;
   } catch {
     return null;
   }

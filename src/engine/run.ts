@@ -43,7 +43,7 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     await warnAboutHeldLocks(run);
     return ended('planned', 0, []);
   }
-  const lock = new SiteLock(currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
+  const lock = new SiteLock(await currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
   await lock.acquire(await lockHosts(run, plan));
   try {
     if (plan.changes && !run.yes) {
