@@ -60,7 +60,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   interrupt.onHit((count) => {
     promptAbort.abort();
     if (count === 1) bus.notice({ level: 'warn', message: 'interrupted: finishing the current step, then stopping (Ctrl-C again to stop now)' });
-    else setTimeout(() => process.exit(130), 3000).unref();
+    else if (count === 2) bus.notice({ level: 'warn', message: 'interrupted again: stopping now (the running command is killed, the site locks released)' });
   });
   const pool = request.pool ?? new HostPool(inventory, request.factory);
   const run: RunContext = {

@@ -20,70 +20,79 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
 
   for (const [index, spec] of run.steps.entries()) {
     const started = performance.now();
-    const end = (outcome: StepOutcome, error?: string) =>
+    let recorded = false;
+    const end = (outcome: StepOutcome, error?: string) => {
+      if (recorded) return;
+      recorded = true;
       run.bus.emit({ event: 'step.end', step: spec.id, outcome, ms: since(started), ...(error ? { error } : {}) });
-
-    if (stop === null && interrupt.requested) stop = interrupted(changed);
-    if (stop !== null) {
-      outputs.set(spec.id, SKIPPED);
-      end('skipped');
-      continue;
-    }
-    if (index < fromIndex) {
-      outputs.set(spec.id, SKIPPED);
-      checkEvent(run, spec, null, { status: 'skipped', summary: `before --from-step ${run.fromStep}` }, started);
-      end('skipped');
-      continue;
-    }
-    if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
-      stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: resumeHint(run, spec.id) };
-      outputs.set(spec.id, SKIPPED);
-      end('skipped');
-      continue;
-    }
-
-    const action = run.actions.get(spec.action)!;
-    const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
-    const { host, params, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
-    checkEvent(run, spec, host, check, started);
-
-    if (check.status === 'skipped') {
-      outputs.set(spec.id, SKIPPED);
-      end('skipped');
-      continue;
-    }
-    if (check.status === 'blocked') {
-      outputs.set(spec.id, SKIPPED);
-      end('blocked', check.summary);
-      stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + resumeHint(run, spec.id) };
-      continue;
-    }
-    if (check.status === 'done') {
-      outputs.set(spec.id, check.outputs ?? {});
-      end('unchanged');
-      continue;
-    }
-    if (!action.apply && !action.verify) {
-      outputs.set(spec.id, check.outputs ?? {});
-      end('unchanged');
-      continue;
-    }
+    };
+    // A second Ctrl-C that this step does not answer in time still records it before the process exits.
+    const forget = interrupt.beforeHardStop(() => end('failed', 'stopped at once by a second Ctrl-C before it ended'));
     try {
-      const applied = await applyAndVerify(run.bus, spec, action, stepContext(run, spec, host, 'run', [], warn), params, check);
-      outputs.set(spec.id, { ...check.outputs, ...applied.outputs });
-      if (action.apply) {
-        changed.push(spec.id);
-        end('changed');
-      } else {
-        end('unchanged');
+      if (stop === null && interrupt.requested) stop = interrupted(changed);
+      if (stop !== null) {
+        outputs.set(spec.id, SKIPPED);
+        end('skipped');
+        continue;
       }
-    } catch (error) {
-      outputs.set(spec.id, SKIPPED);
-      const message = messageOf(error);
-      end('failed', message);
-      stop = interrupt.controller.signal.aborted
-        ? interrupted(changed, spec.id)
-        : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };
+      if (index < fromIndex) {
+        outputs.set(spec.id, SKIPPED);
+        checkEvent(run, spec, null, { status: 'skipped', summary: `before --from-step ${run.fromStep}` }, started);
+        end('skipped');
+        continue;
+      }
+      if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
+        stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: resumeHint(run, spec.id) };
+        outputs.set(spec.id, SKIPPED);
+        end('skipped');
+        continue;
+      }
+
+      const action = run.actions.get(spec.action)!;
+      const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
+      const { host, params, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
+      checkEvent(run, spec, host, check, started);
+
+      if (check.status === 'skipped') {
+        outputs.set(spec.id, SKIPPED);
+        end('skipped');
+        continue;
+      }
+      if (check.status === 'blocked') {
+        outputs.set(spec.id, SKIPPED);
+        end('blocked', check.summary);
+        stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + resumeHint(run, spec.id) };
+        continue;
+      }
+      if (check.status === 'done') {
+        outputs.set(spec.id, check.outputs ?? {});
+        end('unchanged');
+        continue;
+      }
+      if (!action.apply && !action.verify) {
+        outputs.set(spec.id, check.outputs ?? {});
+        end('unchanged');
+        continue;
+      }
+      try {
+        const applied = await applyAndVerify(run.bus, spec, action, stepContext(run, spec, host, 'run', [], warn), params, check);
+        outputs.set(spec.id, { ...check.outputs, ...applied.outputs });
+        if (action.apply) {
+          changed.push(spec.id);
+          end('changed');
+        } else {
+          end('unchanged');
+        }
+      } catch (error) {
+        outputs.set(spec.id, SKIPPED);
+        const message = messageOf(error);
+        end('failed', message);
+        stop = interrupt.controller.signal.aborted
+          ? interrupted(changed, spec.id)
+          : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };
+      }
+    } finally {
+      forget();
     }
   }
   return stop ?? ended('succeeded', 0, changed);

@@ -9,7 +9,7 @@ import { SiteLock } from './lock.js';
 import { currentOwner } from './lock-owner.js';
 import { warnAboutHeldLocks } from './lock-peek.js';
 import { executeSteps } from './execute-steps.js';
-import type { Interrupt } from './interrupt.js';
+import { HARD_STOP_CLEANUP_MS, type Interrupt } from './interrupt.js';
 
 export interface RunResult {
   outcome: RunOutcome;
@@ -24,8 +24,19 @@ export interface RunResult {
 export async function executeRun(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
   const started = performance.now();
   run.bus.emit({ event: 'run.start', playbook: run.playbook.name, site: run.inventory.site, dry_run: run.dryRun, params: run.playbook.params });
+  const changed: string[] = [];
+  run.bus.on((e) => void (e.event === 'step.end' && e.outcome === 'changed' && changed.push(e.step)));
+  let finished = false;
+  const end = (result: RunResult) => {
+    if (finished) return;
+    finished = true;
+    run.bus.emit({ event: 'run.end', outcome: result.outcome, exit_code: result.exitCode, ms: since(started), changed: result.changed });
+  };
+  // A second Ctrl-C that the run does not answer in time still ends the journal.
+  const forget = interrupt.beforeHardStop(() => end(ended('aborted', 130, changed)));
   const result = await planAndExecute(run, interrupt).catch((error: unknown) => fromError(error));
-  run.bus.emit({ event: 'run.end', outcome: result.outcome, exit_code: result.exitCode, ms: since(started), changed: result.changed });
+  forget();
+  end(result);
   return result;
 }
 
@@ -44,8 +55,9 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     return ended('planned', 0, []);
   }
   const lock = new SiteLock(await currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
-  await lock.acquire(await lockHosts(run, plan));
+  const forget = interrupt.beforeHardStop(() => releaseBeforeExit(run, lock));
   try {
+    await lock.acquire(await lockHosts(run, plan));
     if (plan.changes && !run.yes) {
       if (!run.interactive) {
         throw new RefusedError(`the plan changes the site and no terminal can confirm it`, { hint: 'rerun with --yes to apply it, or with --dry-run to only look' });
@@ -58,6 +70,15 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     return await executeSteps(run, interrupt);
   } finally {
     await lock.release();
+    forget();
+  }
+}
+
+/** A hard stop (second Ctrl-C) still gives the locks back, bounded: a host that does not answer is named instead. */
+async function releaseBeforeExit(run: RunContext, lock: SiteLock): Promise<void> {
+  const left = await lock.releaseWithin(HARD_STOP_CLEANUP_MS - 500);
+  if (left.length > 0) {
+    run.bus.notice({ level: 'warn', message: `stopped before the site lock on ${left.join(', ')} was released; check with \`mirrorctl unlock\`` });
   }
 }
 

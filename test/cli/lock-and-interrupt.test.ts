@@ -143,6 +143,47 @@ describe('Ctrl-C', () => {
     expect(still.status).toBe(1);
   });
 
+  it('twice, while the step cannot be stopped at once: the locks it holds are released and the process exits', async () => {
+    const site = localSite();
+    // The step's command leaves a child in a session of its own holding the output pipe,
+    // as a host that stops answering mid-step would: killing the command does not end the step.
+    const holderPid = join(site.dir, 'holder.pid');
+    site.playbook('slow', SLOW(site.dir).replace('sleep 2', () => `setsid sh -c 'echo $$ > ${holderPid}; exec sleep 300' & sleep 4712`));
+    const siteName = readFileSync(site.inventory, 'utf8').match(/site: (\S+)/)![1]!;
+    const controlLock = join(site.stateDir, 'locks', siteName);
+    const hostLock = `/run/mirrorctl/${siteName}.lock`;
+    let pid = 0;
+    try {
+      const r = await runCli(['run', 'slow', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json'], {
+        processGroup: true,
+        timeoutMs: 60_000,
+        onSpawn: (child) => {
+          pid = child.pid!;
+          void waitForFile(holderPid).then(() => {
+            expect(existsSync(controlLock) && existsSync(hostLock)).toBe(true);
+            process.kill(-child.pid!, 'SIGINT');
+            setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 200);
+          });
+        },
+      });
+      expect(r.code).toBe(130);
+      expect(existsSync(controlLock)).toBe(false);
+      expect(existsSync(hostLock)).toBe(false);
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+      // The journal still says how it ended: the stopped step failed, the run aborted.
+      const evs = events(readFileSync(join(site.stateDir, 'runs', `${events(r.stdout)[0]!.run_id}.ndjson`), 'utf8'));
+      expect(evs.filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome])).toEqual([
+        ['first', 'changed'],
+        ['slow', 'failed'],
+      ]);
+      expect(evs.at(-1)).toMatchObject({ event: 'run.end', outcome: 'aborted', exit_code: 130, changed: ['first'] });
+      expect(events(r.stdout).at(-1)).toMatchObject({ event: 'run.end', outcome: 'aborted', exit_code: 130 });
+    } finally {
+      const holder = existsSync(holderPid) ? Number(readFileSync(holderPid, 'utf8').trim()) : 0;
+      if (holder > 0) process.kill(holder, 'SIGKILL');
+    }
+  });
+
   it('--from-step starts there: earlier steps are skipped', async () => {
     const site = localSite();
     site.playbook('slow', SLOW(site.dir).replace('sleep 2', 'true'));
