@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<void> {
   wire(program.command('runs [run_id]').description('list past runs, or show one run\'s journal'), false, async (o, id) =>
     (await import('./commands/runs.js')).runsCommand(id, o),
   );
-  wire(program.command('unlock').description('remove stale site locks, after confirmation'), false, async (o) =>
+  wire(program.command('unlock').description('remove stale site locks, after confirmation').option('--force', 'also remove locks held from another machine'), false, async (o) =>
     (await import('./commands/unlock.js')).unlockCommand(o),
   );
 

@@ -64,7 +64,13 @@ describe('site lock', () => {
     expect(dry.stderr).toMatch(/locked .*someone-else/);
     expect(existsSync(join(site.dir, 'first'))).toBe(false);
 
-    const unlock = await runCli(['unlock', '-c', site.inventory, '--state-dir', site.stateDir, '-y']);
+    // An owner.json without machine fields cannot be judged from here: kept unless --force.
+    const kept = await runCli(['unlock', '-c', site.inventory, '--state-dir', site.stateDir, '-y']);
+    expect(kept.code).toBe(4);
+    expect(kept.stdout).toMatch(/someone-else/);
+    expect(kept.stdout).toMatch(/--force/);
+    expect(existsSync(lockDir)).toBe(true);
+    const unlock = await runCli(['unlock', '-c', site.inventory, '--state-dir', site.stateDir, '-y', '--force']);
     expect(unlock.code).toBe(0);
     expect(unlock.stdout).toMatch(/someone-else/);
     expect(existsSync(lockDir)).toBe(false);
