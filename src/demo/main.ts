@@ -2,6 +2,7 @@
 // lab up → status → switchover dry run → switchover → failover with the primary
 // cut off → the old primary back and rejoined → switchover back → status.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   say('1. Build the lab from nothing: web1 (primary, holds the portable IP) and web2 (streaming replica)');
   mirrorctl(['lab', 'down', '--dir', dir]);
   mirrorctl(['lab', 'up', '--dir', dir]);
+  // What `lab up` tells the operator to do: the database password comes from the environment.
+  process.stdout.write(`$ export WIKI_DB_PASSWORD="$(cat ${dir}/db-password)"\n`);
+  process.env.WIKI_DB_PASSWORD = readFileSync(`${dir}/db-password`, 'utf8').trim();
   mirrorctl(['status']);
 
   say('2. Dry-run a planned switchover: every check runs, nothing changes');

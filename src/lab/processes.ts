@@ -10,12 +10,13 @@ export async function netnsPids(netns: string): Promise<number[]> {
   return result.stdout.split(/\s+/).filter(Boolean).map(Number).filter((pid) => pid > 0 && pid !== process.pid);
 }
 
-/** Kills (SIGKILL) every process in a network namespace, until none is left or ~5 s passed. */
+/** Kills (SIGKILL) every process in a network namespace and returns only once none is left (bounded: 30 s, then it throws). */
 export async function killNetns(netns: string): Promise<number[]> {
   const killed = new Set<number>();
-  for (let round = 0; round < 50; round += 1) {
+  for (let round = 0; ; round += 1) {
     const pids = await netnsPids(netns);
     if (pids.length === 0) break;
+    if (round >= 300) throw new Error(`processes ${pids.join(', ')} in network namespace ${netns} survive SIGKILL (stuck in the kernel?)`);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -51,7 +51,7 @@ describe('blocked runs change nothing (exit 3)', () => {
   });
 
   it('the target interface is missing', async () => {
-    const inventory = inventoryCopy('no-iface', (y) => y.replace('  interface: eth0', '  interface: eth9'));
+    const inventory = inventoryCopy('no-iface', (y) => y.replace(`interface: ${lab.iface.web2}`, 'interface: eth9'));
     await expectBlocked(['switchover', '--yes'], /eth9/, inventory);
   });
 
@@ -103,7 +103,8 @@ describe('blocked runs change nothing (exit 3)', () => {
     const impostor = readFileSync(`${keyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     const knownHosts = `${lab.dir}/changed_known_hosts`;
     const lines = readFileSync(lab.knownHostsFile, 'utf8').split('\n');
-    writeFileSync(knownHosts, lines.map((l) => (l.startsWith(`${lab.addresses.web1} `) && l.includes('ssh-ed25519') ? `${lab.addresses.web1} ${impostor}` : l)).join('\n'));
+    const web1 = `[${lab.addresses.web1}]:${lab.sshPort}`;
+    writeFileSync(knownHosts, lines.map((l) => (l.startsWith(`${web1} `) && l.includes('ssh-ed25519') ? `${web1} ${impostor}` : l)).join('\n'));
     const inventory = inventoryCopy('changed-key', (y) => y.replace(/known_hosts: .*/, `known_hosts: ${knownHosts}`));
     const before = await snapshot(lab);
     const r = await cli(['failover', '--yes', '--json'], inventory);

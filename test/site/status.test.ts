@@ -10,8 +10,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await lab.hostExec('web2', `ip addr del ${lab.portableCidr} dev eth0 2>/dev/null; true`);
-  await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev eth0 2>/dev/null; true`);
+  await lab.hostExec('web2', `ip addr del ${lab.portableCidr} dev ${lab.iface.web2} 2>/dev/null; true`);
+  await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev ${lab.iface.web1} 2>/dev/null; true`);
 });
 
 describe('status --json matches the real state', () => {
@@ -30,22 +30,23 @@ describe('status --json matches the real state', () => {
     expect(s.memcached[1].items).toBeGreaterThanOrEqual(1);
   });
 
-  it('follows the IP moved by hand, and warns when it is on two hosts or on a replica', async () => {
-    await lab.hostExec('web1', `ip addr del ${lab.portableCidr} dev eth0`);
-    await lab.hostExec('web2', `ip addr add ${lab.portableCidr} dev eth0`);
+  it('follows the IP moved by hand, whatever its prefix, and warns when it is on two hosts or on a replica', async () => {
+    await lab.hostExec('web1', `ip addr del ${lab.portableCidr} dev ${lab.iface.web1}`);
+    // Written by hand with another prefix length: still the portable IP (spec 4).
+    await lab.hostExec('web2', `ip addr add ${lab.portableIp}/32 dev ${lab.iface.web2}`);
     expect(await ipOn(lab)).toEqual(['web2']);
     const moved = await statusJson(lab);
     expect(moved.served_by).toBe('web2');
     expect(moved.hosts.map((h: any) => h.holds_ip)).toEqual([false, true]);
     expect(moved.warnings).toEqual([expect.stringMatching(/portable IP is on web2, whose database is replica/)]);
 
-    await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev eth0`);
+    await lab.hostExec('web1', `ip addr add ${lab.portableCidr} dev ${lab.iface.web1}`);
     const both = await statusJson(lab);
     expect(both.served_by).toBeNull();
     expect(both.hosts.map((h: any) => h.holds_ip)).toEqual([true, true]);
     expect(both.warnings.join('\n')).toMatch(/on web1 and web2/);
 
-    await lab.hostExec('web2', `ip addr del ${lab.portableCidr} dev eth0`);
+    await lab.hostExec('web2', `ip addr del ${lab.portableIp}/32 dev ${lab.iface.web2}`);
     const back = await statusJson(lab);
     expect(back.served_by).toBe('web1');
     expect(back.warnings).toEqual([]);
