@@ -11,6 +11,8 @@ export const preflight = defineAction({
   needs: [],
   needsHost: false,
   changes: false,
+  // Templates in an inventory check are quoted as one shell word, like a step's `run`.
+  commandParams: ['run'],
   hostsIn: (p) => p.hosts,
   async check(ctx, p) {
     const results = await Promise.all(

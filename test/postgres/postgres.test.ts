@@ -88,6 +88,16 @@ async function restoreBaseline(): Promise<void> {
   if ((await lab.deviations().catch(() => ['unknown'])).length > 0) await ensureLab();
 }
 
+/** A playbook that stops a host's database and rejoins it (each test writes its own: tests may run alone). */
+function writeRejoinBook(): string {
+  const rejoin = join(dir, 'pg-rejoin.yaml');
+  writeFileSync(
+    rejoin,
+    `name: pg-rejoin\nsummary: make a host a replica again\nparams:\n  host: { required: true }\n  primary: { required: true }\nsteps:\n  - id: stop-db\n    action: postgres.stop\n    host: "{{ params.host }}"\n  - id: rejoin\n    action: postgres.rejoin\n    host: "{{ params.host }}"\n    with: { primary: "{{ params.primary }}" }\n    timeout: 120s\n`,
+  );
+  return rejoin;
+}
+
 beforeAll(async () => {
   lab = await ensureLab();
   dir = mkdtempSync(join(tmpdir(), 'mirrorctl-pg-'));
@@ -256,11 +266,7 @@ describe('switchover and split, database steps', () => {
     await sql('web2', 'CHECKPOINT');
     const timelineBefore = Number(await sql('web2', 'SELECT timeline_id FROM pg_control_checkpoint()'));
 
-    const rejoin = join(dir, 'pg-rejoin.yaml');
-    writeFileSync(
-      rejoin,
-      `name: pg-rejoin\nsummary: make a host a replica again\nparams:\n  host: { required: true }\n  primary: { required: true }\nsteps:\n  - id: stop-db\n    action: postgres.stop\n    host: "{{ params.host }}"\n  - id: rejoin\n    action: postgres.rejoin\n    host: "{{ params.host }}"\n    with: { primary: "{{ params.primary }}" }\n    timeout: 120s\n`,
-    );
+    const rejoin = writeRejoinBook();
     const dry = await runCli(['run', rejoin, '-c', lab.inventory, '--state-dir', join(dir, 'state'), '--dry-run', '--json', '--set', 'host=web2', '--set', 'primary=web1']);
     expect(dry.code, dry.stderr).toBe(0);
     const dryRejoin = checks(dry.stdout, 'plan').find((c) => c.step === 'rejoin')!;
@@ -300,7 +306,7 @@ describe('switchover and split, database steps', () => {
     expect(check.summary).toMatch(/received .* and replayed/);
     await sql('web2', `INSERT INTO writes (note) VALUES ('${tag}-web2')`);
 
-    const rejoin = join(dir, 'pg-rejoin.yaml');
+    const rejoin = writeRejoinBook();
     const result = await run(rejoin, 'host=web1', 'primary=web2');
     expect(result.code, result.stderr).toBe(0);
     const stopCheck = checks(result.stdout, 'plan').find((c) => c.step === 'stop-db')!;
