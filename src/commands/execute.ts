@@ -51,7 +51,6 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   }
   const stateDir = resolveStateDir(options.stateDir);
   const bus = new EventBus();
-  for (const name of secretEnvNames(inventory)) bus.addSecret(process.env[name]);
   bus.runId = newRunId();
   await attachReporters(bus, options, stateDir);
 
@@ -100,10 +99,3 @@ function stringParam(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-/** Names of environment variables holding secrets for this inventory. */
-function secretEnvNames(inventory: Inventory): string[] {
-  const names = new Set<string>();
-  if (inventory.doc.database?.password_env) names.add(inventory.doc.database.password_env);
-  for (const host of inventory.hosts.values()) if (host.ssh.passphraseEnv) names.add(host.ssh.passphraseEnv);
-  return [...names];
-}
