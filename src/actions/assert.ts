@@ -11,6 +11,7 @@ export const assertAction = defineAction({
   needsHost: true,
   commandParams: ['run'],
   changes: false,
+  neverDone: true,
   async check(ctx, p) {
     const host = await stepHost(ctx);
     const result = await host.exec(p.run, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });

@@ -12,6 +12,7 @@ export const httpExpect = defineAction({
   needs: [],
   needsHost: false,
   changes: false,
+  neverDone: true,
   async check(ctx, p) {
     const { url, status } = target(ctx.inventory.doc.http, p, ctx.stepId);
     return { status: 'ready', summary: `will expect ${status} from ${url}` };

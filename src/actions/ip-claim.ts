@@ -45,7 +45,7 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   // The plan's ARP probe takes a whole second (arping -w 1): it starts with the other
   // questions instead of after them, and its answer is used only if the interface is fine.
   const iface = ip.ifaceOf(target);
-  const probe = ctx.phase === 'plan' ? arpResponders(host, iface, ip.address).catch((error: unknown) => error as Error) : null;
+  const probe = ctx.phase === 'plan' ? arpResponders(host, iface, ip.address, ip.arpProbeMs).catch((error: unknown) => error as Error) : null;
   const [report, found] = await Promise.all([
     inspectInterface(host, iface, ['ip', 'arping']),
     ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
@@ -143,7 +143,10 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
   const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
   const released = (ctx.hosts.cache.get(releasedKey(ctx)) as string[] | undefined) ?? [];
   const asker = await arpAsker(ctx, ip, target, released);
-  if (!asker) return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
+  if (!asker) {
+    ctx.warn(`${ip.cidr} is on ${target} only, but no other host could ask ARP for it: nothing confirmed that ${target}'s MAC is the one answering`);
+    return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
+  }
   const mac = await arpAnswer(asker.transport, asker.iface, ip.address);
   if (mac === null) return { ok: false, summary: `${ip.cidr} is on ${target} only, but nobody answers ARP for it from ${asker.name}` };
   if (mac !== targetMac) return { ok: false, summary: `ARP for ${ip.address} from ${asker.name} is answered by ${mac}, not by ${target} (${targetMac})` };

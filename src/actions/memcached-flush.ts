@@ -21,6 +21,7 @@ export const memcachedFlush = defineAction({
   needs: ['memcached'],
   needsHost: false,
   changes: true,
+  neverDone: true,
   async check(ctx, p) {
     const { flush, skipped, problems } = await survey(ctx, serversOf(ctx, p.servers));
     if (problems.length > 0) return { status: 'blocked', summary: problems.join('; ') };

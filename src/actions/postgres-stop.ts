@@ -7,15 +7,22 @@ import { firstLine } from './host-transport.js';
 import { hostOf } from './postgres-common.js';
 import { defineAction } from './types.js';
 
-/** Stops a primary's PostgreSQL cleanly (fast shutdown); outputs the final checkpoint's LSN. */
+/** A cluster state pg_controldata reports after a clean stop (or a rewind, which leaves "in archive recovery"). */
+const CLEAN_STATES = ['shut down', 'shut down in recovery', 'in archive recovery'];
+
+/**
+ * Stops a primary's PostgreSQL cleanly (fast shutdown); outputs the final checkpoint's LSN.
+ * Done only when the server runs in recovery or is stopped in a clean state: a crashed one
+ * is never taken for a cleanly stopped one; `if_crashed` decides (spec 6).
+ */
 export const postgresStop = defineAction({
   name: 'postgres.stop',
-  params: z.object({}).strict(),
+  params: z.object({ if_crashed: z.enum(['block', 'accept']).default('block') }).strict(),
   outputs: ['lsn'],
   needs: ['database'],
   needsHost: true,
   changes: true,
-  async check(ctx) {
+  async check(ctx, p) {
     const host = hostOf(ctx);
     const database = databaseSettings(ctx.inventory);
     let state = await databaseState(ctx.hosts, ctx.inventory, host);
@@ -34,8 +41,15 @@ export const postgresStop = defineAction({
       return { status: 'blocked', summary: `PostgreSQL on ${host} runs and says it is ready, but refuses mirrorctl's connection: check database.user, password_env and pg_hba.conf` };
     }
     const control = await controlData(transport, database, ctx.timeoutMs);
-    if (control.state === 'shut down' || control.state === 'shut down in recovery') {
+    if (CLEAN_STATES.includes(control.state)) {
       return { status: 'done', summary: `PostgreSQL on ${host} is stopped (${control.state}; final checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
+    }
+    if (p.if_crashed === 'block') {
+      const to = typeof ctx.runParams['to'] === 'string' ? ctx.runParams['to'] : 'TARGET';
+      return {
+        status: 'blocked',
+        summary: `PostgreSQL on ${host} crashed (cluster state "${control.state}", last checkpoint ${control.checkpointLsn}): no clean final checkpoint proves every write reached the replica; run \`mirrorctl failover --to ${to}\` (which accepts the loss it cannot rule out), or start ${host}'s database and stop it cleanly first`,
+      };
     }
     ctx.warn(`PostgreSQL on ${host} is not running but was not shut down cleanly (cluster state "${control.state}"): WAL written after its last checkpoint ${control.checkpointLsn} may not have reached the replica`);
     return { status: 'done', summary: `PostgreSQL on ${host} is stopped, not cleanly (${control.state}; last checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };

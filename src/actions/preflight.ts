@@ -11,6 +11,7 @@ export const preflight = defineAction({
   needs: [],
   needsHost: false,
   changes: false,
+  neverDone: true,
   // Templates in an inventory check are quoted as one shell word, like a step's `run`.
   commandParams: ['run'],
   hostsIn: (p) => p.hosts,

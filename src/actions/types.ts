@@ -71,6 +71,8 @@ export interface Action<P = Record<string, unknown>> {
   hostsIn?(params: P, inventory: Inventory): string[];
   /** False for steps that only look (assert, http.expect): they never need confirmation. */
   changes: boolean;
+  /** True for actions whose check never answers `done` (a flush, an assertion): not repeated before `--from-step`. */
+  neverDone?: boolean;
   check(ctx: StepContext, params: P): Promise<CheckResult>;
   apply?(ctx: StepContext, params: P, check: CheckResult): Promise<ApplyResult>;
   /** Called until ok or the step's timeout runs out. */

@@ -9,13 +9,14 @@ import type { StepOutcome } from './events.js';
 import type { Interrupt } from './interrupt.js';
 import { templateScope } from './plan.js';
 import { checkStep } from './check-step.js';
+import { notRepeated, resumedCheck, resumeIndex } from './resume.js';
 import { ended, type RunResult, type StepOutputs } from './run.js';
 
 /** The apply phase: for each step, check again with real values, then apply and verify. */
 export async function executeSteps(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
   const outputs: StepOutputs = new Map();
   const changed: string[] = [];
-  const fromIndex = run.fromStep ? run.steps.findIndex((s) => s.id === run.fromStep) : 0;
+  const fromIndex = resumeIndex(run);
   let stop: RunResult | null = null;
 
   for (const [index, spec] of run.steps.entries()) {
@@ -35,12 +36,6 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
         end('skipped');
         continue;
       }
-      if (index < fromIndex) {
-        outputs.set(spec.id, SKIPPED);
-        checkEvent(run, spec, null, { status: 'skipped', summary: `before --from-step ${run.fromStep}` }, started);
-        end('skipped');
-        continue;
-      }
       if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
         stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: resumeHint(run, spec.id) };
         outputs.set(spec.id, SKIPPED);
@@ -49,8 +44,19 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
       }
 
       const action = run.actions.get(spec.action)!;
+      const resuming = index < fromIndex ? run.fromStep : null;
+      const skip = resuming ? notRepeated(action, resuming) : null;
+      if (skip) {
+        outputs.set(spec.id, SKIPPED);
+        checkEvent(run, spec, null, skip, started);
+        end('skipped');
+        continue;
+      }
       const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
-      const { host, params, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
+      const checked = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
+      const { host, params } = checked;
+      // Before --from-step a step is only checked: done supplies its outputs, anything else blocks.
+      const check = resuming ? resumedCheck(spec, checked.check, resuming) : checked.check;
       checkEvent(run, spec, host, check, started);
 
       if (check.status === 'skipped') {
@@ -61,6 +67,10 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
       if (check.status === 'blocked') {
         outputs.set(spec.id, SKIPPED);
         end('blocked', check.summary);
+        if (spec.ignoreErrors) {
+          warn(`step ${spec.id} is blocked (ignore_errors: the run goes on): ${check.summary}`);
+          continue;
+        }
         stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + resumeHint(run, spec.id) };
         continue;
       }
@@ -87,6 +97,10 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
         outputs.set(spec.id, SKIPPED);
         const message = messageOf(error);
         end('failed', message);
+        if (spec.ignoreErrors && !interrupt.controller.signal.aborted) {
+          warn(`step ${spec.id} failed (ignore_errors: the run goes on): ${message}`);
+          continue;
+        }
         stop = interrupt.controller.signal.aborted
           ? interrupted(changed, spec.id)
           : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };

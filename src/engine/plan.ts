@@ -4,6 +4,7 @@ import { SKIPPED, type TemplateScope } from '../playbook/templates.js';
 import type { RunContext } from './context.js';
 import { since } from './duration.js';
 import { checkStep } from './check-step.js';
+import { notRepeated, resumedCheck, resumeIndex } from './resume.js';
 
 /** One step as the plan found it. */
 export interface PlannedStep {
@@ -34,13 +35,16 @@ export async function makePlan(run: RunContext): Promise<Plan> {
   const earlier: EarlierStep[] = [];
   const warnings = new Map<string, string[]>();
 
-  for (const spec of run.steps) {
+  const fromIndex = resumeIndex(run);
+  for (const [index, spec] of run.steps.entries()) {
     const action = run.actions.get(spec.action)!;
     const before = [...earlier];
     const waitFor = spec.uses.map((id) => pending.get(id)).filter((p) => p !== undefined);
-    const planned = Promise.all(waitFor).then(() => planStep(run, spec, action, outputs, before, (m) => pushWarning(warnings, spec.id, m)));
+    const resuming = index < fromIndex ? run.fromStep : null;
+    const planned = Promise.all(waitFor).then(() => planStep(run, spec, action, outputs, before, (m) => pushWarning(warnings, spec.id, m), resuming));
     pending.set(spec.id, planned);
-    earlier.push({ id: spec.id, action: spec.action, host: spec.host, params: spec.with });
+    // Steps before --from-step are never applied: later checks must not count on them.
+    if (!resuming) earlier.push({ id: spec.id, action: spec.action, host: spec.host, params: spec.with });
   }
 
   const steps: PlannedStep[] = [];
@@ -59,7 +63,11 @@ export async function makePlan(run: RunContext): Promise<Plan> {
     });
     steps.push(step);
   }
-  const blocked = steps.filter((s) => s.check.status === 'blocked');
+  // A step with ignore_errors that is blocked is a warning, never the run's outcome (spec 7).
+  for (const s of steps) {
+    if (s.check.status === 'blocked' && s.spec.ignoreErrors) run.bus.notice({ level: 'warn', message: `step ${s.spec.id} is blocked (ignore_errors: the run goes on): ${s.check.summary}`, step: s.spec.id });
+  }
+  const blocked = steps.filter((s) => s.check.status === 'blocked' && !s.spec.ignoreErrors);
   const changes = steps.some((s) => s.check.status === 'ready' && s.action.changes);
   return { steps, blocked, changes };
 }
@@ -71,9 +79,17 @@ async function planStep(
   outputs: Map<string, Outputs | typeof SKIPPED>,
   earlier: EarlierStep[],
   warn: (message: string) => void,
+  resuming: string | null,
 ): Promise<PlannedStep> {
   const started = performance.now();
-  const { host, hosts, check } = await checkStep(run, spec, action, templateScope(run, outputs), 'plan', earlier, warn);
+  const skip = resuming ? notRepeated(action, resuming) : null;
+  if (skip) {
+    outputs.set(spec.id, SKIPPED);
+    return { spec, action, host: null, hosts: [], check: skip, ms: since(started) };
+  }
+  const checked = await checkStep(run, spec, action, templateScope(run, outputs), 'plan', earlier, warn);
+  const { host, hosts } = checked;
+  const check = resuming ? resumedCheck(spec, checked.check, resuming) : checked.check;
   outputs.set(spec.id, check.status === 'skipped' ? SKIPPED : (check.outputs ?? {}));
   return { spec, action, host, hosts, check, ms: since(started) };
 }

@@ -13,6 +13,7 @@ export function preflightSteps(inventory: Inventory, target: string | null): Ste
     with: { name: check.name, run: check.run, hosts: check.hosts ?? defaultHosts, target },
     when: {},
     optional: false,
+    ignoreErrors: false,
     timeoutMs: 30_000,
     retries: 0,
     uses: [],

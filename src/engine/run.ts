@@ -47,7 +47,7 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     return {
       ...ended('blocked', 3, []),
       message: `step ${first.spec.id} (${first.spec.action}${first.host ? ` on ${first.host}` : ''}) is blocked: ${first.check.summary}`,
-      hint: plan.blocked.length > 1 ? `${plan.blocked.length - 1} more step(s) blocked; nothing was changed` : 'nothing was changed',
+      hint: plan.blocked.length > 1 ? `${plan.blocked.length - 1} more step(s) blocked (${plan.blocked.slice(1).map((s) => s.spec.id).join(', ')}); nothing was changed` : 'nothing was changed',
     };
   }
   if (run.dryRun) {

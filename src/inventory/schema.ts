@@ -70,6 +70,7 @@ export const inventorySchema = z
         interface: z.string().min(1).max(15).optional(),
         hosts: z.array(hostName).min(1).optional(),
         arp_count: z.number().int().min(0).max(100).default(3),
+        arp_probe_ms: z.number().int().min(100).max(60_000).default(1000),
       })
       .strict()
       .optional(),

@@ -65,6 +65,7 @@ export async function loadPlaybook(file: string, options: LoadPlaybookOptions): 
       with: step.with ?? {},
       when: step.when ?? {},
       optional: step.optional ?? false,
+      ignoreErrors: step.ignore_errors ?? false,
       timeoutMs: parseDuration(step.timeout),
       retries: step.retries ?? 0,
       uses: uses[i] ?? [],

@@ -24,6 +24,7 @@ const step = z
     with: z.record(z.string(), z.unknown()).optional(),
     when: z.record(z.string(), scalar).optional(),
     optional: z.boolean().optional(),
+    ignore_errors: z.boolean().optional(),
     timeout: duration.optional(),
     retries: z.number().int().min(0).max(20).optional(),
   })
@@ -53,6 +54,8 @@ export interface StepSpec {
   with: Record<string, unknown>;
   when: Record<string, string | number | boolean>;
   optional: boolean;
+  /** A blocked check or a failure of this step is a warning; the run goes on (spec 7). */
+  ignoreErrors: boolean;
   timeoutMs: number;
   retries: number;
   /** Ids of earlier steps whose outputs this step uses (in host, with or when). */

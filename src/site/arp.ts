@@ -19,12 +19,15 @@ export function repliesOf(arpingOutput: string): string[] {
 }
 
 /**
- * Every MAC that answers for `address` within one second, asked from `host`:
- * broadcast requests (-b), no -c (arping would stop at the first reply) and no -D
- * (duplicate detection also stops at the first), so two answering machines are both seen.
+ * Every MAC that answers for `address` within `listenMs`, asked from `host` with iputils
+ * arping: broadcast requests (-b, one a second, the first at once), no -c (arping would
+ * stop at the first reply) and no -D (duplicate detection also stops at the first), so two
+ * answering machines are both seen. arping's -w takes whole seconds: `timeout -s INT`
+ * stops it after `listenMs` instead (arping prints what it got on SIGINT).
  */
-export async function arpResponders(host: Transport, iface: string, address: string): Promise<string[]> {
-  const result = await host.exec(sh`arping -b -w 1 -I ${iface} ${address}`, { timeoutMs: 5000 });
+export async function arpResponders(host: Transport, iface: string, address: string, listenMs: number): Promise<string[]> {
+  const seconds = (listenMs / 1000).toFixed(3);
+  const result = await host.exec(`${sh`timeout -s INT ${seconds} arping -b -I ${iface} ${address}`}; rc=$?; [ $rc -eq 124 ] && rc=0; exit $rc`, { timeoutMs: listenMs + 5000 });
   assertArpingRan(host, result);
   return repliesOf(result.stdout);
 }

@@ -20,6 +20,8 @@ export interface PortableIp {
   ifaceOf(host: string): string;
   hosts: string[];
   arpCount: number;
+  /** How long the claim's ARP probe listens for other holders. */
+  arpProbeMs: number;
 }
 
 export function portableIp(inventory: Inventory): PortableIp {
@@ -35,6 +37,7 @@ export function portableIp(inventory: Inventory): PortableIp {
     },
     hosts: section.hosts ?? inventory.doc.database?.hosts ?? [],
     arpCount: section.arp_count,
+    arpProbeMs: section.arp_probe_ms,
   };
 }
 

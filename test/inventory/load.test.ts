@@ -34,7 +34,7 @@ describe('loadInventory: a complete inventory', () => {
       service: { stop: 'systemctl stop postgresql', start: 'systemctl start postgresql' },
     });
     expect(doc.database?.config_file).toBeUndefined();
-    expect(doc.portable_ip).toEqual({ address: '192.0.2.100/24', interface: 'eth0', hosts: ['web1', 'web2'], arp_count: 3 });
+    expect(doc.portable_ip).toEqual({ address: '192.0.2.100/24', interface: 'eth0', hosts: ['web1', 'web2'], arp_count: 3, arp_probe_ms: 1000 });
     expect(doc.http).toEqual({ url: 'http://192.0.2.100/health', expect_status: 200 });
     expect(doc.checks?.map((c) => c.hosts)).toEqual([['web1', 'web2'], ['web2']]);
     expect(doc.sessions?.reload).toBeUndefined();
