@@ -101,6 +101,24 @@ describe('ip.move', () => {
     }
   });
 
+  it('blocks when a holder that does not answer SSH still answers ARP for the address (a partition never ends with the IP on two hosts)', async () => {
+    const { lab } = site;
+    // web1 keeps the address and its link, but its sshd is gone: mirrorctl cannot reach it to release it.
+    await lab.hostExec('web1', 'p=$(cat /run/sshd.pid); kill "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; rm -f /run/sshd.pid');
+    try {
+      const web1Mac = await macInLab(lab, 'web1');
+      const result = await site.run(toWeb2);
+      expect(result.code, result.stderr).toBe(3);
+      const plan = result.checks('move-ip')[0]!;
+      expect(plan.status).toBe('blocked');
+      expect(plan.summary).toContain(`MAC ${web1Mac}`);
+      expect(plan.summary).toMatch(/web1 does not answer SSH/);
+      expect(await ipHoldersInLab(lab)).toEqual(['web1']);
+    } finally {
+      await lab.hostExec('web1', 'install -d -m 0755 /run/sshd && /usr/sbin/sshd -f /srv/lab/ssh/sshd_config -E /srv/lab/log/sshd.log');
+    }
+  });
+
   it('only claims on the target when `from` does not answer (warning on stderr)', async () => {
     const { lab } = site;
     // A `from` that does not answer: an inventory host on an address nobody has.

@@ -93,7 +93,7 @@ function writeRejoinBook(): string {
   const rejoin = join(dir, 'pg-rejoin.yaml');
   writeFileSync(
     rejoin,
-    `name: pg-rejoin\nsummary: make a host a replica again\nparams:\n  host: { required: true }\n  primary: { required: true }\nsteps:\n  - id: stop-db\n    action: postgres.stop\n    host: "{{ params.host }}"\n  - id: rejoin\n    action: postgres.rejoin\n    host: "{{ params.host }}"\n    with: { primary: "{{ params.primary }}" }\n    timeout: 120s\n`,
+    `name: pg-rejoin\nsummary: make a host a replica again\nparams:\n  host: { required: true }\n  primary: { required: true }\nsteps:\n  - id: stop-db\n    action: postgres.stop\n    host: "{{ params.host }}"\n    with: { if_crashed: accept }\n  - id: rejoin\n    action: postgres.rejoin\n    host: "{{ params.host }}"\n    with: { primary: "{{ params.primary }}" }\n    timeout: 120s\n`,
   );
   return rejoin;
 }
@@ -300,6 +300,13 @@ describe('switchover and split, database steps', () => {
     await lab.hostExec('web1', `kill -9 "$(head -n 1 ${DATA}/postmaster.pid)"`);
     await until('web1 is down', async () => (await role('web1')) === 'down');
 
+    // A crashed primary is never taken for a cleanly stopped one: a switchover blocks and names failover.
+    const switchover = await runCli(['switchover', '--dry-run', '--json', '-c', lab.inventory, '--state-dir', join(dir, 'state')]);
+    expect(switchover.code, switchover.stderr).toBe(3);
+    const stopOld = checks(switchover.stdout, 'plan').find((c) => c.step === 'stop-old')!;
+    expect(stopOld.status).toBe('blocked');
+    expect(stopOld.summary).toMatch(/crashed .*mirrorctl failover --to web2/);
+
     const promoted = await run(promoteBook, 'host=web2');
     expect(promoted.code, promoted.stderr).toBe(0);
     const check = checks(promoted.stdout, 'plan')[0]!;
@@ -312,6 +319,7 @@ describe('switchover and split, database steps', () => {
     const stopCheck = checks(result.stdout, 'plan').find((c) => c.step === 'stop-db')!;
     expect(stopCheck).toMatchObject({ status: 'done' });
     expect(stopCheck.summary).toMatch(/not cleanly/);
+    expect(result.stderr).toMatch(/not shut down cleanly/);
     const applied = events(result.stdout).find((e) => e.event === 'step.apply' && e.step === 'rejoin')!;
     expect(applied.summary).toMatch(/crash recovery in single-user mode/);
     expect(await role('web1')).toBe('replica');

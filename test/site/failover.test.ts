@@ -121,3 +121,25 @@ describe('failover --mode read-only', () => {
     expect((await statusJson()).warnings).toEqual([]);
   });
 });
+
+describe('ignore_errors on fence-sessions (spec 7)', () => {
+  it('a reachable old primary whose sessions file cannot be written: a warning, and the failover completes', async () => {
+    lab = await ensureLab();
+    // web1's /etc/wiki becomes a read-only mount (a broken disk): even root cannot write the sessions file.
+    await lab.hostExec('web1', 'mount --bind /etc/wiki /etc/wiki && mount -o remount,bind,ro /etc/wiki');
+    try {
+      const r = await cli(['failover', '--yes', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const ends = Object.fromEntries(events(r.stdout).filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome]));
+      expect(['failed', 'blocked']).toContain(ends['fence-sessions']);
+      expect(ends).toMatchObject({ 'fence-ip': 'changed', 'stop-old': 'changed', promote: 'changed', 'move-ip': 'changed' });
+      expect(r.stderr).toMatch(/fence-sessions .*ignore_errors/);
+      expect(events(r.stdout).at(-1)).toMatchObject({ event: 'run.end', outcome: 'succeeded', exit_code: 0 });
+      expect(await ipOn(lab)).toEqual(['web2']);
+      expect(await inRecovery(lab, 'web2')).toBe(false);
+      expect(await health(lab)).toMatchObject({ host: 'web2', db_role: 'primary' });
+    } finally {
+      await lab.hostExec('web1', 'umount /etc/wiki');
+    }
+  });
+});

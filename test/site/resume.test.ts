@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { events } from '../helpers/cli.js';
+import { events, runCli } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { health, inRecovery, ipOn, labCli, streamsFrom } from '../helpers/site-state.js';
+import { health, inRecovery, ipOn, labCli, snapshot, streamsFrom } from '../helpers/site-state.js';
 
 let lab: TestLab;
 
@@ -49,5 +49,61 @@ describe('a failure in the middle of a switchover', () => {
     expect(await ipOn(lab)).toEqual(['web2']);
     expect(await streamsFrom(lab, 'web1')).toBe(lab.addresses.web2);
     expect(await health(lab)).toMatchObject({ host: 'web2', db_role: 'primary', session_mode: 'database' });
+  });
+});
+
+describe('--from-step resumes, it never skips work (spec 4)', () => {
+  it('on a healthy site, --from-step promote blocks naming the steps before it that are not done, and changes nothing', async () => {
+    lab = await ensureLab();
+    const before = await snapshot(lab);
+    const r = await labCli(lab, ['switchover', '--from-step', 'promote', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(3);
+    const plan = events(r.stdout).filter((e) => e.event === 'step.check' && e.phase === 'plan');
+    const stopOld = plan.find((e) => e.step === 'stop-old')!;
+    expect(stopOld.status).toBe('blocked');
+    expect(stopOld.summary).toMatch(/comes before --from-step promote but is not done/);
+    expect(r.stderr).toMatch(/stop-old/);
+    expect(await snapshot(lab)).toEqual(before);
+    expect(await inRecovery(lab, 'web2')).toBe(true);
+  });
+
+  it('a switchover stopped after stop-old, resumed with --from-step promote: stop-old and wait-replay are checked done, the run completes', async () => {
+    lab = await ensureLab();
+    // Ctrl-C as soon as stop-old has ended: the step under way finishes, the rest are skipped.
+    const stopped = await runCli(['switchover', '--yes', '--json', '-c', lab.inventory, '--state-dir', `${lab.dir}/state`], {
+      processGroup: true,
+      onSpawn: (child) => {
+        let buffered = '';
+        let signalled = false;
+        child.stdout!.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          const stopOldEnded = lines.some((line) => line.includes('"event":"step.end"') && line.includes('"step":"stop-old"'));
+          if (stopOldEnded && !signalled) {
+            signalled = true;
+            process.kill(-child.pid!, 'SIGINT');
+          }
+        });
+      },
+    });
+    expect(stopped.code, stopped.stderr).toBe(130);
+    const ends = Object.fromEntries(events(stopped.stdout).filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome]));
+    expect(ends['stop-old']).toBe('changed');
+    expect(ends['verify-http']).toBe('skipped');
+    expect(await inRecovery(lab, 'web1').catch(() => 'down')).toBe('down');
+
+    const resumed = await labCli(lab, ['switchover', '--to', 'web2', '--from-step', 'promote', '--yes', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const evs = events(resumed.stdout);
+    const runChecks = Object.fromEntries(evs.filter((e) => e.event === 'step.check' && e.phase === 'run').map((e) => [e.step, e.status]));
+    expect(runChecks['stop-old']).toBe('done');
+    expect(runChecks['wait-replay']).toBe('done');
+    const outcomes = Object.fromEntries(evs.filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome]));
+    expect(outcomes).toMatchObject({ 'fence-sessions': 'unchanged', 'stop-old': 'unchanged', 'wait-replay': 'unchanged', 'rejoin-old': 'changed' });
+    expect(['changed', 'unchanged']).toContain(outcomes.promote);
+    expect(await ipOn(lab)).toEqual(['web2']);
+    expect(await streamsFrom(lab, 'web1')).toBe(lab.addresses.web2);
+    expect(await health(lab)).toMatchObject({ host: 'web2', db_role: 'primary' });
   });
 });
