@@ -190,18 +190,26 @@ describe('Ctrl-C', () => {
     }
   });
 
-  it('--from-step starts there: earlier steps are skipped', async () => {
+  it('--from-step checks the steps before it: one not done blocks (exit 3, nothing run); done ones end unchanged', async () => {
     const site = localSite();
-    site.playbook('slow', SLOW(site.dir).replace('sleep 2', 'true'));
-    const r = await runCli(['run', 'slow', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json', '--from-step', 'last']);
-    expect(r.code).toBe(0);
-    expect(events(r.stdout).filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome])).toEqual([
-      ['first', 'skipped'],
-      ['slow', 'skipped'],
+    const step = (id: string) => `  - id: ${id}\n    action: service.run\n    host: local\n    with: { run: "touch ${site.dir}/${id}", unless: "test -f ${site.dir}/${id}" }\n`;
+    site.playbook('resume', `name: resume\nsummary: three steps that know when they are done\nsteps:\n${step('first')}${step('second')}${step('last')}`);
+    const args = ['run', 'resume', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--json', '--from-step', 'last'];
+    const refused = await runCli(args);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/first .*--from-step last/);
+    for (const id of ['first', 'second', 'last']) expect(existsSync(join(site.dir, id))).toBe(false);
+
+    writeFileSync(join(site.dir, 'first'), '');
+    writeFileSync(join(site.dir, 'second'), '');
+    const resumed = await runCli(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(events(resumed.stdout).filter((e) => e.event === 'step.end').map((e) => [e.step, e.outcome])).toEqual([
+      ['first', 'unchanged'],
+      ['second', 'unchanged'],
       ['last', 'changed'],
     ]);
-    expect(existsSync(join(site.dir, 'first'))).toBe(false);
-    const bad = await runCli(['run', 'slow', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--from-step', 'nope']);
+    const bad = await runCli(['run', 'resume', '-c', site.inventory, '--state-dir', site.stateDir, '--yes', '--from-step', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--from-step nope/);
   });
