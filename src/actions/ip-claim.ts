@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StepFailedError } from '../errors.js';
+import { HostUnreachableError, StepFailedError } from '../errors.js';
 import { announce, arpAnswer, arpResponders, segmentInterface } from '../site/arp.js';
 import {
   addAddress,
@@ -45,7 +45,8 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   // The plan's ARP probe takes a whole second (arping -w 1): it starts with the other
   // questions instead of after them, and its answer is used only if the interface is fine.
   const iface = ip.ifaceOf(target);
-  const probe = ctx.phase === 'plan' ? arpResponders(host, iface, ip.address, ip.arpProbeMs).catch((error: unknown) => error as Error) : null;
+  const startProbe = () => arpResponders(host, iface, ip.address, ip.arpProbeMs).catch((error: unknown) => error as Error);
+  let probe = ctx.phase === 'plan' ? startProbe() : null;
   const [report, found] = await Promise.all([
     inspectInterface(host, iface, ['ip', 'arping']),
     ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
@@ -64,8 +65,12 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
     return { status: 'done', summary: `${ip.cidr} is on ${target} only${after}${unknown}` };
   }
 
+  // Right before the claim, a host whose connection was lost since the plan may be
+  // partitioned, not dead: ARP must then show it silent too (a partition never ends with
+  // the address on two hosts). Hosts dead from the start were probed in the plan.
+  if (!probe && found.unreachable.some((h) => ctx.hosts.lostDuringRun(h))) probe = startProbe();
   let arp = '';
-  if (ctx.phase === 'plan') {
+  if (probe) {
     const current = found.holders.filter((h) => h !== target);
     const stranger = await strangerOnSegment(ctx, probe!, ip, current, report.mac, found.unreachable);
     if (stranger) return { status: 'blocked', summary: stranger };
@@ -114,12 +119,24 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
 
   const removals = await Promise.allSettled(transports.map((t) => removeAddress(t, ip)));
   const released = transports.filter((_, i) => removals[i]!.status === 'fulfilled');
-  const failed = removals.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  // A holder that died while it was asked to let go: claimed anyway only if ARP shows it silent.
+  const died = others.filter((_, i) => isUnreachable(removals[i]!));
+  const failed = removals.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isUnreachable(r));
   if (failed) {
     await putBack(released, ip);
     throw new StepFailedError(`${messageOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
   }
-  ctx.hosts.cache.set(releasedKey(ctx), others);
+  if (died.length > 0) {
+    const answering = found.perHost.get(target) === true ? [] : await arpResponders(host, ip.ifaceOf(target), ip.address, ip.arpProbeMs);
+    if (answering.length > 0) {
+      await putBack(released, ip);
+      throw new StepFailedError(`${died.join(', ')} stopped answering SSH while releasing ${ip.address}, and MAC ${answering.join(', ')} still answers ARP for it: not claiming it on ${target} (the address would be on two hosts)`, {
+        hint: `take ${ip.address} off ${died.join(', ')} (or power it off), then resume`,
+      });
+    }
+    ctx.warn(`${died.join(', ')} stopped answering SSH while releasing ${ip.cidr}; nobody answers ARP for it, so it is claimed on ${target} (release it on ${died.join(', ')} when it is back)`);
+  }
+  ctx.hosts.cache.set(releasedKey(ctx), others.filter((h) => !died.includes(h)));
   try {
     if (found.perHost.get(target) !== true) await addAddress(host, ip);
   } catch (error) {
@@ -232,6 +249,10 @@ async function putBack(hosts: Transport[], ip: PortableIp): Promise<string> {
   return failed.length === 0
     ? `${ip.cidr} was put back on ${names.join(', ')}`
     : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (${failed.map((h) => `\`ip addr add ${ip.cidr} dev ${ip.ifaceOf(h)}\` on ${h}`).join(', ')})`;
+}
+
+function isUnreachable(result: PromiseSettledResult<unknown>): boolean {
+  return result.status === 'rejected' && result.reason instanceof HostUnreachableError;
 }
 
 function messageOf(error: unknown): string {

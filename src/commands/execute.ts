@@ -24,6 +24,7 @@ export interface PlaybookRun {
   options: RunOptions;
   commandLine: string;
   resumeCommand?: string | null;
+  whenLost?: ((host: string) => string | null) | null;
   /** Injected in tests: a scripted prompter, another transport factory, an existing pool. */
   prompter?: Prompter;
   pool?: HostPool;
@@ -78,6 +79,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     interactive,
     prompter: request.prompter ?? terminalPrompter(promptAbort.signal),
     resumeCommand: request.resumeCommand ?? null,
+    whenLost: request.whenLost ?? null,
     target,
     signal: interrupt.controller.signal,
   };

@@ -12,6 +12,8 @@ import { inventoryPath, type RunOptions } from './options.js';
 export interface SiteRunPlan {
   params: Record<string, string | undefined>;
   resumeCommand: string;
+  /** What to do when a host stops answering mid-run, when resuming the same command would not complete. */
+  whenLost?: (host: string) => string | null;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function runSiteCommand(
   try {
     const roles = await discoverRoles(pool, inventory);
     const plan = choose(inventory, roles);
-    return await executePlaybook({ inventory, playbookFile: file, params: plan.params, options, commandLine, resumeCommand: plan.resumeCommand, pool });
+    return await executePlaybook({ inventory, playbookFile: file, params: plan.params, options, commandLine, resumeCommand: plan.resumeCommand, whenLost: plan.whenLost ?? null, pool });
   } finally {
     await pool.closeAll();
   }

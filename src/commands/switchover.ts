@@ -9,6 +9,11 @@ export async function switchoverCommand(options: RunOptions & { to?: string }, c
     return {
       params: { to, from },
       resumeCommand: `mirrorctl switchover --to ${to}${configFlag(options)} --yes`,
+      // A switchover needs both hosts; once the old primary is gone, a failover finishes the job.
+      whenLost: (host) =>
+        host === from
+          ? `${from} stopped answering during the switchover: finish it on ${to} with \`mirrorctl failover --to ${to}${configFlag(options)} --yes\` (done steps answer done), then run \`mirrorctl rejoin ${from}\` once ${from} is back`
+          : null,
     };
   });
 }

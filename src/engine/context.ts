@@ -25,6 +25,8 @@ export interface RunContext {
   prompter: Prompter;
   /** How to resume after a failure (printed by the CLI), e.g. "mirrorctl failover --to web2". */
   resumeCommand: string | null;
+  /** What to do instead of resuming when a host stopped answering during the run (null: resume as usual). */
+  whenLost: ((host: string) => string | null) | null;
   /** The host the run makes the site's home (preflight checks block there instead of skipping). */
   target: string | null;
   signal: AbortSignal;

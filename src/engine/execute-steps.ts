@@ -126,6 +126,9 @@ function interrupted(changed: string[], stoppedStep?: string): RunResult {
 }
 
 function resumeHint(run: RunContext, stepId: string): string {
+  const lost = [...run.inventory.hosts.keys()].filter((host) => run.pool.lostDuringRun(host));
+  const instead = lost.map((host) => run.whenLost?.(host)).find((hint) => hint);
+  if (instead) return instead;
   const again = run.resumeCommand ?? run.commandLine;
   return `fix the cause, then resume with \`${again}\` (steps already done answer done and are not applied again; \`--from-step ${stepId}\` starts at this step)`;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, StepFailedError } from '../errors.js';
+import { ConfigError, HostUnreachableError, StepFailedError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
 import { sh } from '../transports/quote.js';
@@ -55,7 +55,13 @@ export async function ipHolders(pool: HostPool, inventory: Inventory, extra: str
   const answers = await Promise.all(
     names.map(async (name): Promise<boolean | null> => {
       if (!(await pool.reachable(name))) return null;
-      return holdsOn(await pool.get(name), ip);
+      try {
+        return await holdsOn(await pool.get(name), ip);
+      } catch (error) {
+        // A host that dies while it is asked counts as one that does not answer.
+        if (error instanceof HostUnreachableError) return null;
+        throw error;
+      }
     }),
   );
   const perHost = new Map(names.map((name, i) => [name, answers[i]!]));

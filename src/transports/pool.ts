@@ -10,6 +10,8 @@ export class HostPool {
   private readonly factory: TransportFactory;
   private readonly closers: Array<() => Promise<void>> = [];
   private readonly settled = new Map<string, 'reachable' | 'unreachable' | 'untrusted'>();
+  /** Hosts whose connection was lost during the run. */
+  private readonly lost = new Set<string>();
   /** Per-run caches of site helpers (e.g. one PostgreSQL client per host), keyed by name. */
   readonly cache = new Map<string, unknown>();
 
@@ -28,7 +30,10 @@ export class HostPool {
       if (!entry) return Promise.reject(new ConfigError(`host "${name}" is not in ${this.inventory.file}`, { hint: 'add it under hosts: or fix the name' }));
       pending = this.factory(entry, this.inventory);
       pending.then(
-        () => this.settled.set(name, 'reachable'),
+        (transport) => {
+          this.settled.set(name, 'reachable');
+          transport.onLost?.(() => this.lost.add(name));
+        },
         (error: unknown) => this.settled.set(name, error instanceof HostUnreachableError ? 'unreachable' : 'untrusted'),
       );
       this.open.set(name, pending);
@@ -39,8 +44,7 @@ export class HostPool {
   /** true: answers; false: unreachable. A trust failure (host key, auth) is rethrown: it never counts as "down". */
   async reachable(name: string): Promise<boolean> {
     try {
-      await this.get(name);
-      return true;
+      return (await this.get(name)).alive !== false;
     } catch (error) {
       if (error instanceof HostUnreachableError) return false;
       throw error;
@@ -49,7 +53,13 @@ export class HostPool {
 
   /** What this run already knows of a host without contacting it ('unknown' when it was not tried yet). */
   known(name: string): 'reachable' | 'unreachable' | 'untrusted' | 'unknown' {
+    if (this.lost.has(name)) return 'unreachable';
     return this.settled.get(name) ?? 'unknown';
+  }
+
+  /** True when the host answered earlier in the run and its connection was lost since. */
+  lostDuringRun(name: string): boolean {
+    return this.lost.has(name);
   }
 
   /** Runs `close` when the run ends, before the connections close (e.g. end a database client). */

@@ -12,6 +12,8 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type ExecOptions, type 
 const KILL_AFTER_S = 2;
 /** How long after the timeout a channel may stay open locally before it is closed. */
 const LOCAL_GRACE_MS = (KILL_AFTER_S + 1) * 1000;
+/** ssh2's keepalive interval (set in ssh.ts): a live sshd answers within it, even while commands run. */
+export const KEEPALIVE_INTERVAL_MS = 3000;
 /** Delay before asking again when sshd refuses a session while others are open. */
 const SESSION_RETRY_MS = 250;
 
@@ -60,25 +62,49 @@ function lastLine(text: string): string {
 export class SshTransport implements Transport {
   readonly host: string;
   private readonly limit = new ChannelLimit();
-  private readonly onLost = new Set<(error: HostUnreachableError) => void>();
+  private readonly pendingOnLoss = new Set<(error: HostUnreachableError) => void>();
   private lost: HostUnreachableError | null = null;
   private closedByUs = false;
+  private readonly lostListeners: Array<() => void> = [];
 
   constructor(
     private readonly entry: HostEntry,
     private readonly client: Client,
   ) {
     this.host = entry.name;
+    // A failed connection (keepalive timeout, reset) is torn down at once: ssh2 only ends
+    // it, and a half-closed socket to a dead host would keep the process alive.
     client.on('error', (error: Error) => {
       this.lost ??= this.lostError(`the SSH connection failed: ${error.message}`, error);
+      client.destroy();
     });
     client.on('close', () => {
       this.lost ??= this.closedByUs
         ? new HostUnreachableError(this.host, `${hostLabel(entry)}: the SSH connection was closed by mirrorctl`)
         : this.lostError('the SSH connection was lost');
-      for (const fail of [...this.onLost]) fail(this.lost);
-      this.onLost.clear();
+      for (const fail of [...this.pendingOnLoss]) fail(this.lost);
+      this.pendingOnLoss.clear();
+      if (!this.closedByUs) for (const listener of this.lostListeners.splice(0)) listener();
     });
+  }
+
+  get alive(): boolean {
+    return this.lost === null;
+  }
+
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  /** Bytes received on the connection so far (keepalive answers included). */
+  private bytesRead(): number {
+    return (this.client as unknown as { _sock?: { bytesRead?: number } })._sock?.bytesRead ?? 0;
+  }
+
+  /** Declares the host dead: the connection is destroyed and every pending command rejects with HostUnreachableError. */
+  private declareLost(what: string): void {
+    this.lost ??= this.lostError(what);
+    this.client.destroy();
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<CommandResult> {
@@ -125,7 +151,7 @@ export class SshTransport implements Transport {
         clearTimeout(timer);
         clearTimeout(hardStop);
         options.signal?.removeEventListener('abort', onAbort);
-        this.onLost.delete(onLost);
+        this.pendingOnLoss.delete(onLost);
       };
       const finish = () => {
         if (settled) return;
@@ -168,8 +194,16 @@ export class SshTransport implements Transport {
         if (requestedAt !== null) slot.holdMs = Math.max(0, requestedAt + timeoutMs + LOCAL_GRACE_MS - performance.now());
         finish();
       };
+      const readAtStart = this.bytesRead();
       const timer = setTimeout(() => {
         timedOut = true;
+        // Not one byte from the host for the whole command, keepalive answers included: the
+        // host is gone (crashed, cut off), not slow. Say so, instead of a timed-out command.
+        // (Only for commands long enough to have seen two keepalives.)
+        if (timeoutMs >= 2 * KEEPALIVE_INTERVAL_MS && this.bytesRead() === readAtStart) {
+          this.declareLost(`sent nothing for ${timeoutMs} ms, not even keepalive answers: the host is down or cut off`);
+          return onLost(this.lost!);
+        }
         if (channel) signalSession(channel, 'TERM'); // the remote `timeout` fires at the same moment anyway
         hardStop = setTimeout(() => {
           stopChannel('KILL');
@@ -177,7 +211,7 @@ export class SshTransport implements Transport {
         }, LOCAL_GRACE_MS);
       }, timeoutMs);
 
-      this.onLost.add(onLost);
+      this.pendingOnLoss.add(onLost);
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -243,8 +277,11 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.lost) return;
     this.closedByUs = true;
+    if (this.lost) {
+      this.client.destroy();
+      return;
+    }
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.client.destroy();

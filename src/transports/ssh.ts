@@ -7,7 +7,7 @@ import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
 import { hostKeyPolicy, hostLabel, type HostKeyPolicy } from './host-key.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
-import { SshTransport } from './ssh-transport.js';
+import { KEEPALIVE_INTERVAL_MS, SshTransport } from './ssh-transport.js';
 import type { Transport } from './types.js';
 
 const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
@@ -202,7 +202,9 @@ function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth:
       port: host.ssh.port,
       username: host.ssh.user,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 15_000,
+      // A host that answers no keepalive for ~3 intervals is taken as lost (a live sshd
+      // answers them even while its commands run), so a host dying mid-run is seen in seconds.
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
       keepaliveCountMax: 3,
       tryKeyboard: false,
       privateKey: auth.privateKey,

@@ -30,6 +30,10 @@ export interface Transport {
   forward(port: number, address?: string): Promise<Duplex>;
   /** Closes the connection; pending commands are ended. */
   close(): Promise<void>;
+  /** False once the connection was lost during the run (a host found dead is not tried again). */
+  readonly alive?: boolean;
+  /** Calls `listener` once when the connection is lost (never for a close mirrorctl asked for). */
+  onLost?(listener: () => void): void;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
