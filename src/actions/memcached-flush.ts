@@ -64,11 +64,14 @@ function serversOf(ctx: StepContext, servers: string[] | undefined): string[] {
  * nothing. Otherwise it blocks, as does a server that refuses flushes (-F).
  */
 async function survey(ctx: StepContext, servers: string[], warn = true) {
-  // A server on a host this run already found unreachable is not asked again (that would wait a timeout).
+  // A server on a host this run found unreachable from the start is not asked (that would wait a
+  // timeout). One whose host's SSH connection was lost during the run is asked all the same: its
+  // memcached, reached directly, may well be up, and then it holds pages to flush.
   const states = await Promise.all(
     servers.map((s) => {
       const host = hostOfServer(ctx.inventory, s);
-      return host !== null && ctx.hosts.known(host) === 'unreachable' ? { server: s, up: false, items: null, flushEnabled: null } : memcachedState(s, PER_SERVER_TIMEOUT_MS);
+      const deadFromStart = host !== null && ctx.hosts.known(host) === 'unreachable' && !ctx.hosts.lostDuringRun(host);
+      return deadFromStart ? { server: s, up: false, items: null, flushEnabled: null } : memcachedState(s, PER_SERVER_TIMEOUT_MS);
     }),
   );
   const flush = states.filter((s) => s.up && s.flushEnabled !== false);

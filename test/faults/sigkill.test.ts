@@ -1,0 +1,87 @@
+// mirrorctl itself killed with SIGKILL at every step boundary of switchover and failover,
+// under a writer through the portable IP and a watcher of who holds it. After each kill:
+// the next run names the stale lock (owner, pid), `unlock -y` removes it, the same command
+// completes, the site is served by exactly one host whose database is the primary, no
+// acknowledged write is missing, and the IP was never on two live hosts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLab, type TestLab } from '../helpers/lab.js';
+import { labCli } from '../helpers/site-state.js';
+import {
+  HOSTS,
+  events,
+  expectNoWriteLost,
+  expectServedBy,
+  primaryOf,
+  runWithFault,
+  startWriter,
+  totals,
+  watchPortableIp,
+} from './harness.js';
+
+const SWITCHOVER_BOUNDARIES = ['sync-files', 'fence-sessions', 'stop-old', 'wait-replay', 'promote', 'sessions-rw', 'move-ip', 'flush-cache', 'sync-files-final', 'rejoin-old'];
+const FAILOVER_BOUNDARIES = ['fence-sessions', 'fence-ip', 'stop-old', 'wait-replay', 'sync-files', 'promote', 'sessions-ro', 'sessions-rw', 'move-ip', 'flush-cache'];
+
+let lab: TestLab;
+
+beforeAll(async () => {
+  lab = await ensureLab();
+});
+
+afterAll(() => {
+  process.stderr.write(`fault suite (SIGKILL): ${JSON.stringify(totals)}\n`);
+});
+
+/** One case: kill the run after `step`, then the stale lock, unlock, the same command, and the checks. */
+async function killAndResume(command: 'switchover' | 'failover', step: string): Promise<void> {
+  lab = await ensureLab({ anyState: true });
+  const from = (await primaryOf(lab))!;
+  const to = HOSTS.find((h) => h !== from)!;
+  const writer = startWriter(lab);
+  const watch = watchPortableIp(lab);
+  try {
+    const killed = await runWithFault(lab, [command, '--to', to, '--yes'], step, (child) => {
+      child.kill('SIGKILL');
+    });
+    expect(killed.faulted, `step ${step} never ended`).toBe(true);
+    expect(killed.code).toBeNull();
+
+    const blocked = await labCli(lab, [command, '--to', to, '--yes']);
+    expect(blocked.code, blocked.stderr).toBe(4);
+    expect(blocked.stderr).toMatch(/locked on .* by run \S+ \(.*pid \d+.*\).*stale/);
+
+    const unlock = await labCli(lab, ['unlock', '-y']);
+    expect(unlock.code, unlock.stdout + unlock.stderr).toBe(0);
+
+    const resumed = await labCli(lab, [command, '--to', to, '--yes', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(events(resumed.stdout).at(-1)).toMatchObject({ event: 'run.end', outcome: 'succeeded' });
+    if (command === 'failover') {
+      const rejoin = await labCli(lab, ['rejoin', from, '--yes']);
+      expect(rejoin.code, rejoin.stderr).toBe(0);
+    }
+  } finally {
+    const written = await writer.stop();
+    const watched = await watch.stop();
+    totals.runs += 4;
+    totals.faults += 1;
+    totals.acked += written.acked.length;
+    totals.samples += watched.samples;
+    totals.splitSamples += watched.split.length;
+    expect(watched.split).toEqual([]);
+    await expectNoWriteLost(lab, to, written.acked);
+  }
+  await expectServedBy(lab, to);
+}
+
+describe('mirrorctl killed with SIGKILL at every step boundary', () => {
+  for (const step of SWITCHOVER_BOUNDARIES) {
+    it(`switchover, killed after ${step}: stale lock named, unlock, the same command completes`, async () => {
+      await killAndResume('switchover', step);
+    });
+  }
+  for (const step of FAILOVER_BOUNDARIES) {
+    it(`failover, killed after ${step}: stale lock named, unlock, the same command completes, rejoin`, async () => {
+      await killAndResume('failover', step);
+    });
+  }
+});
