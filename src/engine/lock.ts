@@ -66,6 +66,11 @@ export class SiteLock {
     return this.releasing;
   }
 
+  /** Where a lock this run took may remain (its release failed, e.g. the host's connection was lost). */
+  stillHeld(): string[] {
+    return [...this.pending];
+  }
+
   /** Releases within `ms` at most (a host that does not answer must not hold up an exit); returns where a lock may remain. */
   async releaseWithin(ms: number): Promise<string[]> {
     let timer: NodeJS.Timeout | undefined;

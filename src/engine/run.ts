@@ -71,6 +71,10 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
   } finally {
     await lock.release();
     forget();
+    const left = lock.stillHeld();
+    if (left.length > 0) {
+      run.bus.notice({ level: 'warn', message: `the site lock on ${left.join(', ')} could not be released (the host stopped answering); run \`mirrorctl unlock -y\` before resuming` });
+    }
   }
 }
 

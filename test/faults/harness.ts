@@ -51,6 +51,21 @@ export interface IpWatch {
   stop(): Promise<{ samples: number; split: string[] }>;
 }
 
+/** Hosts that have the portable IP on any interface while their link is up (a cut host's address answers nobody). */
+export async function liveHolders(lab: TestLab): Promise<LabHostName[]> {
+  const live = await Promise.all(
+    HOSTS.map(async (host) => {
+      const [addresses, link] = await Promise.all([
+        run('ip', ['-n', lab.netns[host], '-o', '-4', 'addr', 'show']),
+        run('ip', ['-o', 'link', 'show', lab.veth[host]]),
+      ]);
+      const holds = addresses.stdout.split(/\s+/).some((word) => word.split('/')[0] === lab.portableIp);
+      return holds && /[<,]UP[,>]/.test(link.stdout) && !/NO-CARRIER/.test(link.stdout);
+    }),
+  );
+  return HOSTS.filter((_, i) => live[i]);
+}
+
 /** Samples, every 200 ms, which hosts have the portable IP on an interface whose link is up. */
 export function watchPortableIp(lab: TestLab): IpWatch {
   let running = true;
@@ -59,18 +74,9 @@ export function watchPortableIp(lab: TestLab): IpWatch {
   const loop = (async () => {
     const deadline = Date.now() + 300_000;
     while (running && Date.now() < deadline) {
-      const live = await Promise.all(
-        HOSTS.map(async (host) => {
-          const [addresses, link] = await Promise.all([
-            run('ip', ['-n', lab.netns[host], '-o', '-4', 'addr', 'show']),
-            run('ip', ['-o', 'link', 'show', lab.veth[host]]),
-          ]);
-          const holds = addresses.stdout.split(/\s+/).some((word) => word.split('/')[0] === lab.portableIp);
-          return holds && /[<,]UP[,>]/.test(link.stdout) && !/NO-CARRIER/.test(link.stdout);
-        }),
-      );
+      const live = await liveHolders(lab);
       samples += 1;
-      if (live.filter(Boolean).length > 1) split.push(new Date().toISOString());
+      if (live.length > 1) split.push(`${new Date().toISOString()} ${live.join('+')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
