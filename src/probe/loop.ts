@@ -7,9 +7,9 @@ export interface ProbeLoop {
   stop(): Promise<void>;
 }
 
-/** Starts requesting `url` now; `onRecord` sees each request as it ends. */
+/** Starts requesting `url` now (or `url(n)` for the n-th request, from 0); `onRecord` sees each request as it ends. */
 export function startLoop(
-  url: string,
+  url: string | ((n: number) => string),
   kind: 'read' | 'write',
   intervalMs: number,
   timeoutMs: number,
@@ -19,9 +19,9 @@ export function startLoop(
   let stopped = false;
   let wake: (() => void) | null = null;
   const done = (async () => {
-    while (!stopped) {
+    for (let n = 0; !stopped; n += 1) {
       const started = performance.now();
-      const record = await probeRequest(url, kind, timeoutMs, { keepBody: options.keepBody });
+      const record = await probeRequest(typeof url === 'string' ? url : url(n), kind, timeoutMs, { keepBody: options.keepBody });
       records.push(record);
       options.onRecord?.(record);
       const wait = started + intervalMs - performance.now();
