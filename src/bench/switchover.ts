@@ -152,7 +152,7 @@ function switchoverRows(samples: SwitchoverSample[], rounds: number, repmgrProbl
   const vsScriptRatio = summarize(pairRatios(gap.a, gap.c));
   const rows: Row[] = [
     {
-      ...rowBase('switchover-gap-vs-script', 'Switchover write-unavailability (longest gap between commits)'),
+      ...rowBase('switchover-gap-vs-script', 'Switchover write-unavailability (longest write outage, the product probe)'),
       mirrorctl: aSummary,
       comparisonLabel: '(c) hand-written script, one multiplexed ssh per host',
       comparison: summarize(values(gap.c)),
