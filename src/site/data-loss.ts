@@ -93,7 +93,7 @@ async function verdict(pool: HostPool, inventory: Inventory, facts: SiteFact[], 
   const known: string[] = [];
   if (cleanStop) known.push(`${oldHost.host} was shut down cleanly at checkpoint ${cleanStop.checkpointLsn}, but ${newHost} ${switchpoint ? `left timeline ${leftTimeline} at ${switchpoint}, not past it` : 'shows no switch from its timeline'}`);
   else if (crashed) known.push(`${oldHost.host}'s database had crashed (pg_controldata: "${crashed.state}", last checkpoint ${crashed.checkpointLsn}): WAL it wrote after that checkpoint may not have reached ${newHost}`);
-  else if (!oldHost.reachable) known.push(`${oldHost.host} could not be reached, so nothing proves every write it committed reached ${newHost}`);
+  else if (!oldHost.reachable) known.push(`${oldHost.host} ${pool.lostDuringRun(oldHost.host) ? 'stopped answering during the run' : 'could not be reached'}, so nothing proves every write it committed reached ${newHost}`);
   else known.push(`${oldHost.host} was never seen shut down cleanly by this run`);
   const beforePromotion = facts.filter((f): f is Extract<SiteFact, { kind: 'state' }> => f.kind === 'state' && f.host === newHost && f.state.role === 'replica' && f.at <= promotedAt).at(-1)?.state;
   if (beforePromotion) {
