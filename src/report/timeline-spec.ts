@@ -64,8 +64,8 @@ export function timelineSpec(report: Report): Record<string, unknown> {
         x: { ...x, field: 't' },
         y,
         shape: { field: 'result', type: 'nominal', title: 'probe request', scale: { domain: ['answered 2xx', 'failed'], range: ['circle', 'cross'] } },
-        stroke: { field: 'result', type: 'nominal', legend: null, scale: { domain: ['answered 2xx', 'failed'], range: ['#1565c0', '#b71c1c'] } },
-        fill: { field: 'result', type: 'nominal', legend: null, scale: { domain: ['answered 2xx', 'failed'], range: ['#1565c0', 'transparent'] } },
+        stroke: { field: 'result', type: 'nominal', title: 'probe request', scale: { domain: ['answered 2xx', 'failed'], range: ['#1565c0', '#b71c1c'] } },
+        fill: { field: 'result', type: 'nominal', title: 'probe request', scale: { domain: ['answered 2xx', 'failed'], range: ['#1565c0', 'transparent'] } },
       },
     },
   ];
