@@ -56,6 +56,7 @@ export function probeRequest(url: string, kind: 'read' | 'write', timeoutMs: num
   });
 }
 
+/** The body as JSON, or null when it is not. */
 function parseJson(buffer: Buffer): unknown {
   try {
     return JSON.parse(buffer.toString('utf8'));

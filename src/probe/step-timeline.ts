@@ -59,6 +59,7 @@ export class StepTimeline {
       .map((s) => s.id);
   }
 
+  /** The step's entry, created on first sight. */
   private span(id: string, action: string, start: number, end: number): StepSpan {
     let span = this.spans.get(id);
     if (!span) {

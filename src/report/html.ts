@@ -16,6 +16,7 @@ export function outageText(report: Report): string {
   return `${s.longest_outage_ms} ms (${s.outage_kind}${s.outage_open ? ', still open when the probe ended' : ''})`;
 }
 
+/** The data-loss figure in words. */
 function dataLossText(report: Report): string {
   const d = report.summary.data_loss;
   return d.wal_bytes === null ? 'unknown: cannot be proven' : `${d.wal_bytes} bytes of WAL`;

@@ -46,6 +46,7 @@ export async function judgeDataLoss(pool: HostPool, inventory: Inventory): Promi
   }
 }
 
+/** The verdict proper: who is the primary now, whether it was promoted, and what proves or disproves a loss. */
 async function verdict(pool: HostPool, inventory: Inventory, facts: SiteFact[], ends: EndState[]): Promise<DataLoss> {
   const primaries = ends.filter((e) => e.state?.role === 'primary');
   const promotions = facts.filter((f): f is Extract<SiteFact, { kind: 'promoted' }> => f.kind === 'promoted');
@@ -134,6 +135,7 @@ function firstTimeline(facts: SiteFact[], host: string): number | null {
   return null;
 }
 
+/** The timeline a host is on now (its state, else its control file). */
 function endTimeline(end: EndState): number | null {
   return end.state?.timeline ?? end.control?.timeline ?? null;
 }
@@ -149,10 +151,12 @@ function lastPosition(facts: SiteFact[], host: string): string | null {
   return null;
 }
 
+/** Nothing was promoted: nothing could be lost by a promotion (spec 10). */
 function noPromotion(): DataLoss {
   return { wal_bytes: 0, basis: 'no promotion', old_lsn: null, new_lsn: null };
 }
 
+/** A verdict that cannot be proven, with what is known. */
 function unknown(basis: string): DataLoss {
   return { wal_bytes: null, basis, old_lsn: null, new_lsn: null };
 }
