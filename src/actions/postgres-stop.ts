@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { databaseState } from '../site/database-state.js';
+import { sawControl } from '../site/facts.js';
 import { controlData, databaseSettings, runService, serverRunning } from '../site/postgres-server.js';
 import { settledPostmaster } from '../site/postmaster.js';
 import { firstLine } from './host-transport.js';
@@ -41,6 +42,7 @@ export const postgresStop = defineAction({
       return { status: 'blocked', summary: `PostgreSQL on ${host} runs and says it is ready, but refuses mirrorctl's connection: check database.user, password_env and pg_hba.conf` };
     }
     const control = await controlData(transport, database, ctx.timeoutMs);
+    sawControl(ctx.hosts, host, control);
     if (CLEAN_STATES.includes(control.state)) {
       return { status: 'done', summary: `PostgreSQL on ${host} is stopped (${control.state}; final checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
     }
@@ -60,6 +62,7 @@ export const postgresStop = defineAction({
     const transport = await ctx.hosts.get(host);
     await runService(transport, database, 'stop', ctx.timeoutMs);
     const control = await controlData(transport, database, ctx.timeoutMs);
+    sawControl(ctx.hosts, host, control);
     if (control.state !== 'shut down') {
       throw new StepFailedError(`\`${database.service.stop}\` on ${host} left the cluster "${control.state}", not "shut down"`, {
         hint: `look at the server log on ${host}; stop it cleanly (pg_ctl stop -m fast) and run again`,
@@ -72,6 +75,7 @@ export const postgresStop = defineAction({
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
     const [running, control] = await Promise.all([serverRunning(transport, database, ctx.timeoutMs), controlData(transport, database, ctx.timeoutMs)]);
+    sawControl(ctx.hosts, host, control);
     const ok = !running && control.state === 'shut down';
     const summary = ok
       ? `no postmaster on ${host}; pg_controldata: shut down at ${control.checkpointLsn}`

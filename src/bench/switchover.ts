@@ -13,8 +13,9 @@ import { Writer } from './writer.js';
 
 // Planned switchover under a writer: (a) mirrorctl, (b) repmgr + the IP/flush script,
 // (c) the hand-written script; alternated a, b, c. Each run moves the site to the other
-// host. The figure is the longest gap between two acknowledged writes; afterwards every
-// acknowledged write must be on the new primary.
+// host. The figure is the longest write outage as the product's probe measures it (src/probe:
+// from the last acknowledged write before a run of failures to the first after it); afterwards
+// every acknowledged write must be on the new primary.
 
 export type Method = 'mirrorctl' | 'repmgr' | 'script';
 
@@ -151,7 +152,7 @@ function switchoverRows(samples: SwitchoverSample[], rounds: number, repmgrProbl
   const vsScriptRatio = summarize(pairRatios(gap.a, gap.c));
   const rows: Row[] = [
     {
-      ...rowBase('switchover-gap-vs-script', 'Switchover write-unavailability (longest gap between commits)'),
+      ...rowBase('switchover-gap-vs-script', 'Switchover write-unavailability (longest write outage, the product probe)'),
       mirrorctl: aSummary,
       comparisonLabel: '(c) hand-written script, one multiplexed ssh per host',
       comparison: summarize(values(gap.c)),

@@ -1,16 +1,19 @@
-import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { longestGap } from './measure.js';
+import { startLoop, type ProbeLoop } from '../probe/loop.js';
+import { longestOutage } from '../probe/outage.js';
+import { nowMs, probeRequest } from '../probe/request.js';
 
-// The write-availability probe: POST /write through the portable IP every ~5 ms, each
-// request with a short timeout, one after another; every acknowledged write is kept
-// (its unique note) so the bench can check it survived on the new primary.
+// The write-availability probe of the bench: the product's own probe loop (src/probe) POSTs
+// /write?note=… through the portable IP every ~5 ms, one request at a time on a new
+// connection each; its outage figure is the product's (the longest run of failed writes,
+// from the last acknowledgement before it to the first after it). The bench keeps its own
+// check on top: each acknowledged write's unique note, to find it on the new primary.
 
 export interface Ack {
   note: string;
   id: number;
   host: string;
-  /** performance.now() when the acknowledgement arrived. */
+  /** Epoch ms when the acknowledgement arrived. */
   at: number;
 }
 
@@ -18,91 +21,61 @@ export interface WriterResult {
   acks: Ack[];
   attempts: number;
   failures: number;
+  /** The product probe's longest write outage (0 when no write failed). */
   longestGapMs: number;
-  /** performance.now() of the last commit before the longest gap. */
+  /** Epoch ms of the last acknowledgement before the longest outage. */
   gapFrom: number | null;
 }
 
 const PERIOD_MS = 5;
 const REQUEST_TIMEOUT_MS = 250;
 
-/** One POST; resolves with the app's answer or null (any error, non-200 or timeout). */
-export async function postOnce(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ id: number; host: string } | null> {
-  const body = (await requestJson(url, 'POST', timeoutMs)) as { id?: unknown; host: string } | null;
-  return body && typeof body.id === 'number' ? (body as { id: number; host: string }) : null;
-}
-
-/** One HTTP request without keep-alive, bounded by `timeoutMs`: the JSON body of a 200, else null. */
-function requestJson(url: string, method: 'GET' | 'POST', timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve) => {
-    const req = request(url, { method, agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return resolve(null);
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          resolve(null);
-        }
-      });
-      res.on('error', () => resolve(null));
-    });
-    const timer = setTimeout(() => req.destroy(), timeoutMs);
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-    req.on('close', () => clearTimeout(timer));
-    req.end();
-  });
-}
-
 /** A running writer; `stop()` ends the loop and returns what it saw. */
 export class Writer {
-  private stopped = false;
-  private readonly acks: Ack[] = [];
-  private attempts = 0;
-  private failures = 0;
-  private readonly loop: Promise<void>;
+  private readonly loop: ProbeLoop;
+  private readonly notes: string[] = [];
+  private readonly started = nowMs();
+  private readonly deadline: NodeJS.Timeout;
 
-  constructor(private readonly baseUrl: string, private readonly prefix: string, private readonly maxMs = 180_000) {
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    const end = performance.now() + this.maxMs;
-    while (!this.stopped && performance.now() < end) {
-      const started = performance.now();
-      const note = `${this.prefix}-${this.attempts}`;
-      this.attempts += 1;
-      const answer = await postOnce(`${this.baseUrl}/write?note=${encodeURIComponent(note)}`);
-      if (answer) this.acks.push({ note, id: answer.id, host: answer.host, at: performance.now() });
-      else this.failures += 1;
-      const wait = started + PERIOD_MS - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
+  constructor(baseUrl: string, prefix: string, maxMs = 180_000) {
+    const noteOf = (n: number) => {
+      this.notes[n] = `${prefix}-${n}`;
+      return `${baseUrl}/write?note=${encodeURIComponent(this.notes[n]!)}`;
+    };
+    this.loop = startLoop(noteOf, 'write', PERIOD_MS, REQUEST_TIMEOUT_MS, { keepBody: true });
+    this.deadline = setTimeout(() => void this.loop.stop(), maxMs);
   }
 
   async stop(): Promise<WriterResult> {
-    this.stopped = true;
-    await this.loop;
-    const { gap, from } = longestGap(this.acks.map((a) => a.at));
-    return { acks: this.acks, attempts: this.attempts, failures: this.failures, longestGapMs: gap, gapFrom: from };
+    clearTimeout(this.deadline);
+    await this.loop.stop();
+    const ended = nowMs();
+    const records = this.loop.records;
+    const acks: Ack[] = [];
+    records.forEach((record, n) => {
+      const body = record.body as { id?: unknown; host?: unknown } | undefined;
+      if (record.ok && body && typeof body.id === 'number') acks.push({ note: this.notes[n]!, id: body.id, host: String(body.host), at: record.t + record.ms });
+    });
+    const outage = longestOutage(records, this.started, ended);
+    return {
+      acks,
+      attempts: records.length,
+      failures: records.length - acks.length,
+      longestGapMs: outage ? outage.to - outage.from : 0,
+      gapFrom: outage ? outage.from : null,
+    };
   }
 }
 
-/** Polls GET /health at `url` until it answers 200 from `host` (or the deadline); ms since `since`, or null. */
+/** Polls GET /health at `url` (the product probe's request) until it answers 200 from `host`; ms since `since` (performance.now()), or null. */
 export async function firstAnswerFrom(url: string, host: string, since: number, timeoutMs = 60_000): Promise<number | null> {
   const deadline = since + timeoutMs;
   while (performance.now() < deadline) {
     const started = performance.now();
-    const answer = await getHealth(url);
-    if (answer?.host === host) return performance.now() - since;
+    const answer = await probeRequest(url, 'read', REQUEST_TIMEOUT_MS, { keepBody: true });
+    if (answer.ok && (answer.body as { host?: unknown } | null)?.host === host) return performance.now() - since;
     const wait = started + PERIOD_MS - performance.now();
     if (wait > 0) await sleep(wait);
   }
   return null;
-}
-
-function getHealth(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ host: string } | null> {
-  return requestJson(url, 'GET', timeoutMs) as Promise<{ host: string } | null>;
 }

@@ -53,6 +53,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   const stateDir = resolveStateDir(options.stateDir);
   const bus = new EventBus();
   bus.runId = newRunId();
+  const rehearsal = await startRehearsal(bus, inventory, options);
   await attachReporters(bus, options, stateDir);
 
   const interrupt = new Interrupt().install();
@@ -82,9 +83,10 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     whenLost: request.whenLost ?? null,
     target,
     signal: interrupt.controller.signal,
+    probe: rehearsal?.probe ?? null,
   };
   try {
-    const result = await executeRun(run, interrupt);
+    const result = await executeRun(run, interrupt).finally(() => rehearsal?.writeReport());
     if (result.message) {
       const error = new MirrorError(bus.redact(result.message), result.exitCode, { hint: result.hint ? bus.redact(result.hint) : undefined });
       (error as MirrorError & { reported?: boolean }).reported = true;
@@ -95,6 +97,18 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     interrupt.uninstall();
     if (!request.pool) await pool.closeAll();
   }
+}
+
+/** --probe / --report: the probe (its URL checked before anything runs, exit 2) and the report's writer. */
+async function startRehearsal(bus: EventBus, inventory: Inventory, options: RunOptions) {
+  if (!options.probe && !options.report) return null;
+  const { probeSettings } = await import('../probe/settings.js');
+  const settings = probeSettings(inventory);
+  const { ProbeSession } = await import('../probe/session.js');
+  const probe = new ProbeSession(settings, bus);
+  if (!options.report) return { probe, writeReport: async () => undefined };
+  const { attachReport } = await import('../report/attach.js');
+  return { probe, writeReport: await attachReport(bus, probe, options.report) };
 }
 
 function stringParam(value: unknown): string | null {

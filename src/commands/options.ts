@@ -15,6 +15,10 @@ export interface RunOptions extends CommonOptions {
   step?: boolean;
   fromStep?: string;
   set?: string[];
+  /** Measure what users see through the portable IP during the run (spec 10). */
+  probe?: boolean;
+  /** Write report.json, report.svg and report.html there (implies --probe). */
+  report?: string;
 }
 
 /** -c FILE, else $MIRRORCTL_CONFIG, else ./mirrorctl.yaml; as given, so messages name the file the way the operator did. */

@@ -5,6 +5,7 @@ import type { RunEvent } from '../engine/events.js';
 import { resolveStateDir } from '../engine/state-dir.js';
 import { journalDir } from '../reporters/journal.js';
 import type { CommonOptions } from './options.js';
+import { verdictLine } from '../probe/verdict-line.js';
 
 /** `mirrorctl runs [RUN_ID]`: list past runs, or show one run's journal. */
 export async function runsCommand(runId: string | undefined, options: CommonOptions): Promise<number> {
@@ -79,6 +80,8 @@ function describe(e: RunEvent): string {
       return `${e.ts}  end     ${e.step} ${e.outcome}${e.error ? `: ${e.error}` : ''}`;
     case 'run.end':
       return `${e.ts}  finish  ${e.outcome} (exit ${e.exit_code})${e.changed.length ? ` changed ${e.changed.join(', ')}` : ''}`;
+    case 'probe.summary':
+      return `${e.ts}  probe   ${verdictLine(e)}`;
     case 'error':
       return `${e.ts}  error   ${e.message}`;
   }

@@ -31,6 +31,8 @@ export async function runSiteCommand(
   const set = parseSetOptions(options.set ?? []);
   refuseDiscoveredSets(playbook, set);
   const inventory = await loadInventory(inventoryPath(options));
+  // --probe/--report without a URL to probe is a usage error, found before any host is contacted.
+  if (options.probe || options.report) (await import('../probe/settings.js')).probeSettings(inventory);
   // The playbook and the other --set values are validated before any host is contacted.
   const file = await locatePlaybook(playbook, inventory.dir);
   await loadPlaybook(file, { inventory, actions: actionInfo(actionRegistry()), validateOnly: true, set });

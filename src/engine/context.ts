@@ -3,6 +3,7 @@ import type { Inventory } from '../inventory/schema.js';
 import type { Playbook, StepSpec } from '../playbook/schema.js';
 import type { HostPool } from '../transports/pool.js';
 import type { EventBus } from './events.js';
+import type { ProbeSession } from '../probe/session.js';
 
 /** What one run shares between plan and apply: built once by the command, consumed by the engine. */
 export interface RunContext {
@@ -30,6 +31,8 @@ export interface RunContext {
   /** The host the run makes the site's home (preflight checks block there instead of skipping). */
   target: string | null;
   signal: AbortSignal;
+  /** --probe / --report: what users see through the portable IP while the run plans and applies. */
+  probe?: ProbeSession | null;
 }
 
 export interface Prompter {

@@ -1,6 +1,7 @@
 // The event stream of spec section 4. Every reporter (human, JSON, JUnit,
 // journal) subscribes to it; nothing else prints during a run.
 import { processSecrets, type SecretMask } from '../reporters/mask.js';
+import type { ProbeSummary } from '../probe/summary.js';
 
 export type StepOutcome = 'changed' | 'unchanged' | 'skipped' | 'failed' | 'blocked';
 export type RunOutcome = 'succeeded' | 'planned' | 'failed' | 'blocked' | 'refused' | 'locked' | 'aborted';
@@ -24,6 +25,7 @@ export type RunEvent =
     })
   | (Base & { event: 'step.apply' | 'step.verify'; step: string; host: string | null; ms: number; summary: string })
   | (Base & { event: 'step.end'; step: string; outcome: StepOutcome; ms: number; error?: string })
+  | (Base & { event: 'probe.summary' } & ProbeSummary)
   | (Base & { event: 'run.end'; outcome: RunOutcome; exit_code: number; ms: number; changed: string[] })
   | (Base & { event: 'error'; exit_code: number; message: string });
 

@@ -30,14 +30,27 @@ export async function executeRun(run: RunContext, interrupt: Interrupt): Promise
   const end = (result: RunResult) => {
     if (finished) return;
     finished = true;
+    if (run.probe && !run.probe.summary) run.bus.emit({ event: 'probe.summary', ...run.probe.finishNow(STOPPED_AT_ONCE) });
     run.bus.emit({ event: 'run.end', outcome: result.outcome, exit_code: result.exitCode, ms: since(started), changed: result.changed });
   };
   // A second Ctrl-C that the run does not answer in time still ends the journal.
   const forget = interrupt.beforeHardStop(() => end(ended('aborted', 130, changed)));
+  run.probe?.start();
   const result = await planAndExecute(run, interrupt).catch((error: unknown) => fromError(error));
+  await finishProbe(run);
   forget();
   end(result);
   return result;
+}
+
+const STOPPED_AT_ONCE = { wal_bytes: null, basis: 'the run was stopped at once (a second Ctrl-C) before the site could be asked', old_lsn: null, new_lsn: null };
+
+/** With --probe: a second more of probing while the site is asked for the data-loss verdict, then probe.summary. */
+async function finishProbe(run: RunContext): Promise<void> {
+  if (!run.probe) return;
+  const { judgeDataLoss } = await import('../site/data-loss.js');
+  const summary = await run.probe.finish(() => judgeDataLoss(run.pool, run.inventory));
+  if (summary) run.bus.emit({ event: 'probe.summary', ...summary });
 }
 
 async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<RunResult> {

@@ -116,6 +116,15 @@ export const inventorySchema = z
       })
       .strict()
       .optional(),
+    probe: z
+      .object({
+        url: z.string().url().optional(),
+        interval_ms: z.number().int().min(5).max(60_000).default(20),
+        timeout_ms: z.number().int().min(10).max(60_000).default(500),
+        write_url: z.string().url().optional(),
+      })
+      .strict()
+      .optional(),
     checks: z
       .array(
         z

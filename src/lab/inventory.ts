@@ -73,6 +73,11 @@ files:
 http:
   url: http://${state.portableIp}/health
   expect_status: 200
+probe:                              # --probe / --report: what users see during a run
+  url: http://${state.portableIp}/health
+  interval_ms: 20
+  timeout_ms: 500
+  write_url: http://${state.portableIp}/probe    # POST: one committed row, 503 on a read-only database
 checks:
   - name: libmagic database present
     run: test -r /usr/share/misc/magic.mgc || test -r /usr/share/file/magic.mgc

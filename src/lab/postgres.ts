@@ -105,6 +105,11 @@ CREATE TABLE IF NOT EXISTS writes (
   note text,
   at timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS probe_writes (
+  id int PRIMARY KEY,
+  n bigint NOT NULL,
+  at timestamptz NOT NULL DEFAULT now()
+);
 `;
 
 async function hasCluster(names: LabNames, host: LabHostName): Promise<boolean> {

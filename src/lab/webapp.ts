@@ -5,6 +5,8 @@
 //   GET  /health            200 {host, db_role, session_mode}
 //   POST /login?user=NAME   new session (database mode: a row; fails 503 on a read-only db), cookie sid
 //   POST /write?note=X      insert into writes, 200 {id}; 503 on a read-only db
+//   POST /probe             a committed write that keeps no history (one row counted up), 200 {n};
+//                           503 on a read-only db: what `probe.write_url` asks for
 //   GET  /anything          with cookie sid: database mode UPDATEs the session row (500 "cannot
 //                           write session" on a read-only db); memcache mode keeps it in memcached
 //
@@ -148,6 +150,15 @@ async function main(): Promise<void> {
       try {
         const result = await query('INSERT INTO writes (note) VALUES ($1) RETURNING id', [url.searchParams.get('note') ?? '']);
         send(response, 200, { ...base, id: Number(result.rows[0].id) });
+      } catch (error) {
+        send(response, 503, { ...base, error: `cannot write: ${errorText(error)}` });
+      }
+      return;
+    }
+    if (url.pathname === '/probe' && request.method === 'POST') {
+      try {
+        const result = await query('INSERT INTO probe_writes (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = probe_writes.n + 1, at = now() RETURNING n');
+        send(response, 200, { ...base, n: Number(result.rows[0].n) });
       } catch (error) {
         send(response, 503, { ...base, error: `cannot write: ${errorText(error)}` });
       }

@@ -3,6 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { EventBus, RunEvent } from '../engine/events.js';
 import { formatMs } from '../engine/duration.js';
 import { Spinner } from './spinner.js';
+import { verdictLine } from '../probe/verdict-line.js';
 
 export interface HumanOptions {
   /** File descriptor: 1 normally, 2 when --json owns stdout. */
@@ -36,6 +37,7 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
   };
   const checks = new Map<string, Extract<RunEvent, { event: 'step.check' }>>();
   const applied = new Map<string, string>();
+  let probeLine: string | null = null;
 
   bus.on((event) => {
     switch (event.event) {
@@ -75,8 +77,13 @@ export function attachHumanReporter(bus: EventBus, options: HumanOptions): void 
         const ok = event.exit_code === 0;
         const changed = event.changed.length ? `, changed: ${event.changed.join(', ')}` : '';
         out((ok ? c.green : c.red)(`${event.outcome} in ${formatMs(event.ms)} (exit ${event.exit_code}${changed})`));
+        // With --probe the output ends with what users saw, and the data-loss verdict.
+        if (probeLine) out(c.bold(probeLine));
         break;
       }
+      case 'probe.summary':
+        probeLine = verdictLine(event);
+        break;
       case 'error':
         break;
     }

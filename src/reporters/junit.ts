@@ -14,8 +14,10 @@ interface Case {
 export function attachJunitReporter(bus: EventBus, file: string): void {
   const cases = new Map<string, Case>();
   let playbook = 'mirrorctl';
+  let properties: Array<[string, string]> = [];
   bus.on((event) => {
     if (event.event === 'run.start') playbook = event.playbook;
+    if (event.event === 'probe.summary') properties = probeProperties(event);
     if (event.event === 'step.check') record(cases, event);
     if (event.event === 'step.end') {
       const c = cases.get(event.step) ?? { name: event.step, action: '', ms: 0, state: 'passed', message: '' };
@@ -26,7 +28,7 @@ export function attachJunitReporter(bus: EventBus, file: string): void {
     }
     if (event.event === 'run.end') {
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, toXml(playbook, [...cases.values()], event.ms));
+      writeFileSync(file, toXml(playbook, [...cases.values()], event.ms, properties));
     }
   });
 }
@@ -36,7 +38,22 @@ function record(cases: Map<string, Case>, event: Extract<RunEvent, { event: 'ste
   cases.set(event.step, { name: event.step, action: event.action, ms: event.ms, state, message: event.summary });
 }
 
-function toXml(suite: string, cases: Case[], ms: number): string {
+/** The numeric and boolean fields of probe.summary by their names (spec 4, 10); null is an empty value. */
+function probeProperties(summary: Extract<RunEvent, { event: 'probe.summary' }>): Array<[string, string]> {
+  const fields: Array<[string, number | boolean | null]> = [
+    ['requests', summary.requests],
+    ['failed_requests', summary.failed_requests],
+    ['write_requests', summary.write_requests],
+    ['failed_writes', summary.failed_writes],
+    ['reachable', summary.reachable],
+    ['longest_outage_ms', summary.longest_outage_ms],
+    ['outage_open', summary.outage_open],
+    ['data_loss_wal_bytes', summary.data_loss.wal_bytes],
+  ];
+  return fields.map(([name, value]) => [name, value === null ? '' : String(value)]);
+}
+
+function toXml(suite: string, cases: Case[], ms: number, properties: Array<[string, string]>): string {
   const failures = cases.filter((c) => c.state === 'failed').length;
   const skipped = cases.filter((c) => c.state === 'skipped').length;
   const body = cases
@@ -47,7 +64,8 @@ function toXml(suite: string, cases: Case[], ms: number): string {
       return `${open}/>`;
     })
     .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${esc(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(ms / 1000).toFixed(3)}">\n${body}\n  </testsuite>\n</testsuites>\n`;
+  const props = properties.length > 0 ? `    <properties>\n${properties.map(([n, v]) => `      <property name="${esc(n)}" value="${esc(v)}"/>`).join('\n')}\n    </properties>\n` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${esc(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(ms / 1000).toFixed(3)}">\n${props}${body}\n  </testsuite>\n</testsuites>\n`;
 }
 
 function esc(text: string): string {

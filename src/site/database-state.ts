@@ -1,5 +1,6 @@
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
+import { sawState } from './facts.js';
 import { DatabaseDownError, pgQuery } from './postgres.js';
 
 /** What one database host says about itself. LSNs are PostgreSQL's text form ("0/3000060"). */
@@ -49,6 +50,12 @@ interface StateRow {
 
 /** The host's role, timeline and WAL positions in one round trip; role `down` when its server does not answer. */
 export async function databaseState(pool: HostPool, inventory: Inventory, host: string): Promise<DatabaseState> {
+  const state = await askState(pool, inventory, host);
+  sawState(pool, state);
+  return state;
+}
+
+async function askState(pool: HostPool, inventory: Inventory, host: string): Promise<DatabaseState> {
   let rows: StateRow[];
   try {
     rows = await pgQuery<StateRow>(pool, inventory, host, STATE_SQL);
