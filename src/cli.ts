@@ -110,7 +110,7 @@ function runOptions(cmd: Command): void {
     .option('--dry-run', 'run every check, change nothing')
     .option('--junit <file>', 'write a JUnit XML report, one testcase per step')
     .option('--step', 'confirm each step before it runs')
-    .option('--from-step <id>', 'start at this step (earlier steps are skipped)')
+    .option('--from-step <id>', 'resume at this step: earlier steps are checked, never applied; one not done blocks')
     .option('--probe', 'measure what users see through the portable IP during the run')
     .option('--report <dir>', 'write the rehearsal report (report.json, .svg, .html) there; implies --probe')
     .addOption(new Option('--set <name=value>', 'set a playbook parameter (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]));
