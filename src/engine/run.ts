@@ -86,7 +86,10 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     forget();
     const left = lock.stillHeld();
     if (left.length > 0) {
-      run.bus.notice({ level: 'warn', message: `the site lock on ${left.join(', ')} could not be released (the host stopped answering); run \`mirrorctl unlock -y\` before resuming` });
+      run.bus.notice({
+        level: 'warn',
+        message: `the site lock on ${left.join(', ')} could not be released (the host stopped answering); once it answers again, \`mirrorctl unlock -y\` removes it (a run does not lock a host it cannot reach)`,
+      });
     }
   }
 }

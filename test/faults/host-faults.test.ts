@@ -47,6 +47,9 @@ interface Case {
 
 async function faultDuringSwitchover(step: string, fault: Case): Promise<void> {
   lab = await ensureLab({ anyState: true });
+  // Whatever an earlier case left (it may have failed half-way): a whole site, no lock.
+  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
+  await labCli(lab, ['unlock', '-y']);
   const from = (await primaryOf(lab))!;
   const to = HOSTS.find((h) => h !== from)!;
   const writer = startWriter(lab);
@@ -66,9 +69,10 @@ async function faultDuringSwitchover(step: string, fault: Case): Promise<void> {
       expect(followed, first.stderr).not.toBeNull();
       await fault.mend?.(from, to);
       // A lock the run could not give back (the host stopped answering) is named, with what to do.
-      if (/`mirrorctl unlock -y` before resuming/.test(first.stderr)) {
+      if (/`mirrorctl unlock -y` removes it/.test(first.stderr)) {
         const unlock = await labCli(lab, ['unlock', '-y']);
-        expect(unlock.code, unlock.stdout + unlock.stderr).toBe(0);
+        // 4 only for a host that is still gone (a crashed one: its /run is cleared when it boots).
+        if (unlock.code !== 0) expect(unlock.stdout + unlock.stderr).toMatch(/did not answer|does not answer/);
       }
       const next = await labCli(lab, [...followed!.filter((w) => w !== '--yes'), '--yes']);
       totals.runs += 1;
