@@ -49,8 +49,12 @@ async function lease(inventory: Inventory, chain: HostEntry[], n: number): Promi
     const forget = () => {
       if (hops.get(key) === opened) hops.delete(key);
     };
-    // A failed hop is asked again by the next host that needs it; a lost one too.
-    opened.client.then((client) => client.once('close', forget), forget);
+    // A failed hop is asked again by the next host that needs it; a lost one too. A hop
+    // connection that fails is torn down at once, taking the channels through it along.
+    opened.client.then((client) => {
+      client.once('close', forget);
+      client.on('error', () => client.destroy());
+    }, forget);
   }
   hop.users += 1;
   let client: Client;

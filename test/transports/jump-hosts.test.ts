@@ -98,6 +98,14 @@ describe('through jump hosts', () => {
     expect(connectionsTo(bastion.port)).toBe(1);
   });
 
+  it('a command that times out behind a bastion is a timeout, not a lost host (keepalive answers come through the hop)', async () => {
+    const host = entry('web1', target.port, [entry('bastion', bastion.port)]);
+    const transport = await connect(host, inventoryOf(host));
+    const result = await transport.exec('sleep 30', { timeoutMs: 7000 });
+    expect(result).toMatchObject({ timedOut: true, exitCode: null });
+    expect(transport.alive).toBe(true);
+  });
+
   it('a jump host that refuses to forward: the host behind it is unreachable, named with the jump host', async () => {
     const error = await failure(entry('web1', target.port, [entry('gate', closedBastion.port)]));
     expect(error).toBeInstanceOf(HostUnreachableError);
