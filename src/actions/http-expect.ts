@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, MirrorError } from '../errors.js';
+import type { StepContext } from './types.js';
 import { defineAction } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 2000;
@@ -15,18 +16,21 @@ export const httpExpect = defineAction({
   neverDone: true,
   async check(ctx, p) {
     const { url, status } = target(ctx.inventory.doc.http, p, ctx.stepId);
-    return { status: 'ready', summary: `will expect ${status} from ${url}` };
+    const via = await carrier(ctx, url);
+    return { status: 'ready', summary: `will expect ${status} from ${url}${through(via)}` };
   },
   async verify(ctx, p) {
     const { url, status } = target(ctx.inventory.doc.http, p, ctx.stepId);
+    const { httpStatus } = await import('../site/http-status.js');
+    const via = await carrier(ctx, url);
     try {
-      const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(Math.min(REQUEST_TIMEOUT_MS, ctx.timeoutMs)) });
-      await response.arrayBuffer().catch(() => undefined);
-      const ok = response.status === status;
-      return { ok, summary: `${url} answered ${response.status}${ok ? '' : `, expected ${status}`}`, outputs: { status: response.status } };
+      const transport = via ? await ctx.hosts.get(via) : null;
+      const answered = await httpStatus(url, Math.min(REQUEST_TIMEOUT_MS, ctx.timeoutMs), transport);
+      const ok = answered === status;
+      return { ok, summary: `${url} answered ${answered}${ok ? '' : `, expected ${status}`}${through(via)}`, outputs: { status: answered } };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      return { ok: false, summary: `${url} did not answer (${cause})` };
+      const cause = error instanceof MirrorError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? (error as Error).name);
+      return { ok: false, summary: `${url} did not answer (${cause})${through(via)}` };
     }
   },
 });
@@ -35,4 +39,24 @@ function target(http: { url: string; expect_status: number } | undefined, p: { u
   const url = p.url ?? http?.url;
   if (!url) throw new ConfigError(`step ${stepId} (http.expect) has no url and the inventory has no http.url`, { hint: 'add http.url to the inventory or `url` to the step' });
   return { url, status: p.status ?? http?.expect_status ?? 200 };
+}
+
+/**
+ * The host whose SSH connection carries the request (spec 10), or null for the control
+ * machine: the run's target (else the first portable IP host) when it is reached through
+ * a jump host, or when the control machine has no route to the URL's address.
+ */
+async function carrier(ctx: StepContext, url: string): Promise<string | null> {
+  const to = ctx.runParams['to'];
+  const inventory = ctx.inventory;
+  const candidates = typeof to === 'string' && inventory.hosts.has(to) ? [to] : (inventory.doc.portable_ip?.hosts ?? inventory.doc.database?.hosts ?? []);
+  const host = candidates.find((name) => !inventory.hosts.get(name)?.local);
+  if (!host) return null;
+  if ((inventory.hosts.get(host)?.ssh.jumpHosts.length ?? 0) > 0) return host;
+  const { noRouteTo } = await import('../site/http-status.js');
+  return (await noRouteTo(new URL(url).hostname)) ? host : null;
+}
+
+function through(via: string | null): string {
+  return via ? ` (through ${via}'s SSH connection)` : '';
 }

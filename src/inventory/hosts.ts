@@ -19,6 +19,7 @@ export function buildHosts(doc: InventoryDocument, inventoryDir: string): Map<st
     hosts.set(name, {
       name,
       address: host.address ?? null,
+      alias: null,
       local: host.local === true,
       hostKey: host.host_key ?? null,
       ssh: {
@@ -29,8 +30,16 @@ export function buildHosts(doc: InventoryDocument, inventoryDir: string): Map<st
         knownHosts: expandPath(ssh.known_hosts, inventoryDir),
         connectTimeoutMs: ssh.connect_timeout_ms,
         sudo: ssh.sudo,
+        configFile: null,
+        identityFromConfig: false,
+        jumpHosts: [],
       },
     });
   }
   return hosts;
+}
+
+// Whether a host may be judged by ARP (spec 8): never one reached through a jump host or named by an alias.
+export function arpShortcutAllowed(host: HostEntry): boolean {
+  return !host.local && host.ssh.jumpHosts.length === 0 && host.alias === null;
 }

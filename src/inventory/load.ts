@@ -6,6 +6,7 @@ import { readYamlSource } from './positions.js';
 import { problemsError, problemsFromZod, throwProblems } from './problems.js';
 import { inventorySchema, type Inventory } from './schema.js';
 import { maskInventorySecrets } from './secrets.js';
+import { applySshConfig } from './ssh-config-hosts.js';
 
 const FORMAT_HINT = 'see the inventory format in README.md';
 
@@ -20,7 +21,9 @@ export async function loadInventory(file: string): Promise<Inventory> {
   throwProblems(source, [...crossCheckInventory(parsed.data), ...checkCommandProblems(parsed.data)], FORMAT_HINT);
   const doc = applyInventoryDefaults(parsed.data);
   const dir = path.dirname(path.resolve(file));
-  const hosts = buildHosts(doc, dir);
+  const hosts = await applySshConfig(doc, buildHosts(doc, dir), dir, (problem) => {
+    throw problemsError(source, [problem], FORMAT_HINT);
+  });
   // From here on, whatever fails, its secrets are masked in every message.
   maskInventorySecrets(doc, hosts);
   return {

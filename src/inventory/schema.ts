@@ -28,6 +28,8 @@ const sshSettings = z
     known_hosts: z.string().min(1),
     connect_timeout_ms: z.number().int().min(100).max(600_000),
     sudo: z.boolean(),
+    /** An OpenSSH client config read for every host (default ~/.ssh/config when it exists). */
+    config_file: z.string().min(1),
   })
   .strict();
 
@@ -138,10 +140,16 @@ export const inventorySchema = z
 export type InventoryDocument = z.infer<typeof inventorySchema>;
 export type SshSettings = z.infer<typeof sshSettings>;
 
-/** One host with its SSH settings merged (defaults ← inventory ssh ← host ssh) and `~` expanded. */
+/**
+ * One host with its SSH settings merged (defaults ← OpenSSH config ← inventory ssh ←
+ * host ssh) and `~` expanded. A jump host is described the same way.
+ */
 export interface HostEntry {
   name: string;
+  /** Where to connect: the inventory's address, or the HostName the OpenSSH config gives for it. */
   address: string | null;
+  /** The inventory's `address` when the OpenSSH config resolved it to another HostName, else null. */
+  alias: string | null;
   local: boolean;
   hostKey: string | null;
   ssh: {
@@ -152,6 +160,12 @@ export interface HostEntry {
     knownHosts: string;
     connectTimeoutMs: number;
     sudo: boolean;
+    /** The OpenSSH client config read for this host, or null (none given, no ~/.ssh/config). */
+    configFile: string | null;
+    /** True when identityFile came from the OpenSSH config (an agent, if running, is offered too). */
+    identityFromConfig: boolean;
+    /** Jump hosts (OpenSSH ProxyJump), first hop first; empty when the host is reached directly. */
+    jumpHosts: HostEntry[];
   };
 }
 

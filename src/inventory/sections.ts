@@ -26,7 +26,7 @@ export function hostOfServer(inventory: Inventory, server: string): string | nul
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(server);
   const address = bracketed ? bracketed[1]! : server.replace(/:\d+$/, '');
   for (const host of inventory.hosts.values()) {
-    if (host.address === address) return host.name;
+    if (host.address === address || host.alias === address) return host.name;
   }
   return inventory.hosts.has(address) ? address : null;
 }

@@ -52,9 +52,10 @@ export interface HostKeyPolicy {
   noCommonKeyType(): HostTrustError;
 }
 
-/** "web1 (10.0.0.1:22)": how messages name a host. */
+/** "web1 (10.0.0.1:22)", or "web1 (10.0.0.1:22 via bastion)": how messages name a host. */
 export function hostLabel(host: HostEntry): string {
-  return `${host.name} (${host.address}:${host.ssh.port})`;
+  const via = host.ssh.jumpHosts.length > 0 ? ` via ${host.ssh.jumpHosts.map((hop) => hop.name).join(', ')}` : '';
+  return `${host.name} (${host.address}:${host.ssh.port}${via})`;
 }
 
 /** The policy for a host: its pinned `host_key` when set, else the known_hosts entries (null: file missing). */

@@ -66,12 +66,21 @@ export class SshTransport implements Transport {
   private lost: HostUnreachableError | null = null;
   private closedByUs = false;
   private readonly lostListeners: Array<() => void> = [];
+  /** Bytes received, counted here when the connection runs over a jump host's channel (it keeps no count). */
+  private channelBytes: number | null = null;
 
   constructor(
     private readonly entry: HostEntry,
     private readonly client: Client,
   ) {
     this.host = entry.name;
+    const sock = (client as unknown as { _sock?: NodeJS.ReadableStream & { bytesRead?: number } })._sock;
+    if (sock && typeof sock.bytesRead !== 'number') {
+      this.channelBytes = 0;
+      sock.on('data', (chunk: Buffer) => {
+        this.channelBytes! += chunk.length;
+      });
+    }
     // A failed connection (keepalive timeout, reset) is torn down at once: ssh2 only ends
     // it, and a half-closed socket to a dead host would keep the process alive.
     client.on('error', (error: Error) => {
@@ -98,7 +107,7 @@ export class SshTransport implements Transport {
 
   /** Bytes received on the connection so far (keepalive answers included). */
   private bytesRead(): number {
-    return (this.client as unknown as { _sock?: { bytesRead?: number } })._sock?.bytesRead ?? 0;
+    return this.channelBytes ?? (this.client as unknown as { _sock?: { bytesRead?: number } })._sock?.bytesRead ?? 0;
   }
 
   /** Declares the host dead: the connection is destroyed and every pending command rejects with HostUnreachableError. */

@@ -1,7 +1,9 @@
 // Opens the one SSH connection (ssh2) a run keeps to a host: host key checked
-// against the pin or known_hosts, key file or agent authentication, never a password.
+// against the pin or known_hosts, key file or agent authentication, never a password;
+// through its jump hosts (OpenSSH ProxyJump) when it has any.
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Client, ConnectConfig } from 'ssh2';
 import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
@@ -17,15 +19,34 @@ function handshakeTimeoutMs(host: HostEntry): number {
   return Math.max(10_000, host.ssh.connectTimeoutMs * 2);
 }
 
-/** Connects to a host over SSH; rejects with HostUnreachableError or HostTrustError. */
+/** Connects to a host over SSH, directly or through its jump hosts; rejects with HostUnreachableError or HostTrustError. */
 export async function connectSsh(host: HostEntry, inventory: Inventory): Promise<Transport> {
   if (!host.address) throw new HostUnreachableError(host.name, `${host.name}: no address in ${inventory.file}`);
+  if (host.ssh.jumpHosts.length === 0) return new SshTransport(host, await openSshClient(host, inventory));
+  const { throughJumpHosts } = await import('./jump-hosts.js');
+  const { sock, release } = await throughJumpHosts(host, inventory);
+  try {
+    const client = await openSshClient(host, inventory, sock);
+    client.once('close', release);
+    return new SshTransport(host, client);
+  } catch (error) {
+    sock.destroy();
+    release();
+    throw error;
+  }
+}
+
+/**
+ * An authenticated ssh2 connection to a host or a jump host: over `sock` when given
+ * (a channel forwarded by the previous hop), else over a new TCP connection.
+ */
+export async function openSshClient(host: HostEntry, inventory: Inventory, sock?: Duplex): Promise<Client> {
   const policy = hostKeyPolicy(host, inventory.file, host.hostKey ? [] : await knownHosts(inventory, host.ssh.knownHosts));
   const auth = await authentication(host);
-  const [{ default: ssh2 }, sock] = await Promise.all([import('ssh2'), tcpConnect(host)]);
+  const [{ default: ssh2 }, stream] = await Promise.all([import('ssh2'), sock ?? tcpConnect(host)]);
   const client = new ssh2.Client();
-  await handshake(client, host, policy, auth, sock);
-  return new SshTransport(host, client);
+  await handshake(client, host, policy, auth, stream);
+  return client;
 }
 
 /**
@@ -96,12 +117,16 @@ function knownHosts(inventory: Inventory, file: string): Promise<KnownHostEntry[
 
 type Authentication = Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'> & { method: string };
 
-/** The key file (passphrase only from `passphrase_env`) or else the agent at $SSH_AUTH_SOCK. */
+/**
+ * The key file (passphrase only from `passphrase_env`) or else the agent at $SSH_AUTH_SOCK.
+ * A key named only by the OpenSSH config is offered with the agent, as ssh(1) does, and
+ * skipped for the agent when it cannot be used without a passphrase.
+ */
 async function authentication(host: HostEntry): Promise<Authentication> {
   const label = hostLabel(host);
-  const { identityFile, passphraseEnv } = host.ssh;
+  const { identityFile, passphraseEnv, identityFromConfig } = host.ssh;
+  const agent = process.env.SSH_AUTH_SOCK || undefined;
   if (!identityFile) {
-    const agent = process.env.SSH_AUTH_SOCK;
     if (agent) return { agent, method: `the SSH agent at ${agent}` };
     throw new HostTrustError(host.name, `${label}: no identity_file is set and no SSH agent is running ($SSH_AUTH_SOCK is empty)`, {
       hint: 'set ssh.identity_file in the inventory, or start ssh-agent and ssh-add the key',
@@ -119,6 +144,7 @@ async function authentication(host: HostEntry): Promise<Authentication> {
   const passphrase = passphraseEnv ? process.env[passphraseEnv] : undefined;
   const { default: ssh2 } = await import('ssh2');
   const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+  if (parsed instanceof Error && identityFromConfig && agent) return { agent, method: `the SSH agent at ${agent}` };
   if (parsed instanceof Error) {
     // The parser's messages never contain the passphrase; ours name only the variable.
     const encrypted = /passphrase|encrypt/i.test(parsed.message) && passphrase === undefined;
@@ -131,11 +157,12 @@ async function authentication(host: HostEntry): Promise<Authentication> {
       hint: encrypted ? 'export the passphrase in the variable named by ssh.passphrase_env; mirrorctl never prompts' : 'check ssh.identity_file and ssh.passphrase_env in the inventory',
     });
   }
+  if (identityFromConfig && agent) return { privateKey, passphrase, agent, method: `key ${identityFile} and the SSH agent at ${agent}` };
   return { privateKey, passphrase, method: `key ${identityFile}` };
 }
 
 /** Runs the SSH handshake and authentication, mapping every failure to a typed error. */
-function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth: Authentication, sock: Socket): Promise<void> {
+function handshake(client: Client, host: HostEntry, policy: HostKeyPolicy, auth: Authentication, sock: Duplex): Promise<void> {
   const label = hostLabel(host);
   const timeoutMs = handshakeTimeoutMs(host);
   return new Promise((resolve, reject) => {

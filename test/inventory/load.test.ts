@@ -46,6 +46,7 @@ describe('loadInventory: a complete inventory', () => {
     expect(hosts.get('web1')).toEqual({
       name: 'web1',
       address: '192.0.2.10',
+      alias: null,
       local: false,
       hostKey: null,
       ssh: {
@@ -56,6 +57,9 @@ describe('loadInventory: a complete inventory', () => {
         knownHosts: path.resolve(GOOD, 'keys/known_hosts'),
         connectTimeoutMs: 2000,
         sudo: true,
+        configFile: null,
+        identityFromConfig: false,
+        jumpHosts: [],
       },
     });
     expect(hosts.get('web2')).toMatchObject({
@@ -85,6 +89,9 @@ describe('loadInventory: a complete inventory', () => {
       knownHosts: path.join(homedir(), '.ssh/known_hosts'),
       connectTimeoutMs: 5000,
       sudo: false,
+      configFile: null,
+      identityFromConfig: false,
+      jumpHosts: [],
     });
   });
 });

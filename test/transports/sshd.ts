@@ -126,6 +126,7 @@ export function hostEntry(sshd: { port: number; clientKey: KeyPair }, overrides:
   return {
     name: 'web1',
     address: '127.0.0.1',
+    alias: null,
     local: false,
     hostKey: null,
     ...rest,
@@ -137,6 +138,9 @@ export function hostEntry(sshd: { port: number; clientKey: KeyPair }, overrides:
       knownHosts: '/nonexistent/known_hosts',
       connectTimeoutMs: 5000,
       sudo: false,
+      configFile: null,
+      identityFromConfig: false,
+      jumpHosts: [],
       ...ssh,
     },
   };
