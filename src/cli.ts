@@ -70,6 +70,40 @@ export async function main(argv: string[]): Promise<void> {
     (await import('./commands/unlock.js')).unlockCommand(o),
   );
 
+  const repeatable = (v: string, prev: string[] = []) => [...prev, v];
+  wire(
+    program
+      .command('init')
+      .description('write a checked mirrorctl.yaml for a real site: asks (or takes flags), connects to both hosts, finds the rest')
+      .option('-o, --output <file>', 'where to write the inventory (default ./mirrorctl.yaml)')
+      .option('--force', 'replace an existing file')
+      .option('--site <name>', 'the site name')
+      .addOption(new Option('--host <name=address>', 'one host of the pair, as NAME=ADDRESS (give it twice)').argParser(repeatable))
+      .option('--ssh-user <user>', 'SSH login user (not root: it needs NOPASSWD sudo)')
+      .option('--ssh-port <port>', 'SSH port')
+      .option('--identity-file <file>', 'SSH private key (default: the SSH agent)')
+      .option('--known-hosts <file>', 'known_hosts file to check and record host keys in (default ~/.ssh/known_hosts)')
+      .option('--sudo', 'run root commands through sudo -n (default: found out on the hosts)')
+      .option('--no-sudo', 'the login is root: no sudo')
+      .option('--portable-ip <address/prefix>', 'the portable (floating) IP users reach the site at')
+      .addOption(new Option('--interface <host=iface>', "a host's interface for the portable IP (repeatable; default: found)").argParser(repeatable))
+      .option('--password-env <name>', 'NAME of the environment variable holding the database password')
+      .option('--db-port <port>', 'the PostgreSQL port, when a host runs several servers')
+      .option('--service-start <command>', 'command that starts PostgreSQL (default: its systemd unit, else pg_ctl)')
+      .option('--service-stop <command>', 'command that stops PostgreSQL (default: its systemd unit, else pg_ctl)')
+      .addOption(new Option('--memcached <host:port>', 'a memcached server (repeatable; default: found listening)').argParser(repeatable))
+      .option('--sessions-file <file>', 'file holding the session storage setting')
+      .option('--sessions-key <key>', 'the setting\'s key in that file')
+      .option('--read-only <value>', 'its value for read-only session storage')
+      .option('--read-write <value>', 'its value for sessions in the database')
+      .option('--sessions-reload <command>', 'command that makes the app re-read the file (optional)')
+      .addOption(new Option('--files <path>', 'a directory of uploaded files to copy (repeatable)').argParser(repeatable))
+      .option('--http-url <url>', "the site's health URL through the portable IP")
+      .addOption(new Option('--accept-host-key <name=SHA256:...>', 'trust this host key fingerprint for a host known_hosts does not know (repeatable)').argParser(repeatable)),
+    false,
+    async (o) => (await import('./commands/init.js')).initCommand(o as never),
+  );
+
   const lab = program.command('lab').description('a local sandbox site: two hosts in network namespaces (root, Linux)');
   for (const [name, about] of [
     ['up', 'build the lab (harmless when it is up)'],
