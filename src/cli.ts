@@ -1,6 +1,6 @@
 // Commander wiring only: each command lazily imports its module, so `--help` stays instant.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import type { CommonOptions, RunOptions } from './commands/options.js';
 import { processSecrets } from './reporters/mask.js';
 import { printable } from './reporters/printable.js';
@@ -15,6 +15,23 @@ export async function main(argv: string[]): Promise<void> {
       if (error.code !== 'EPIPE') throw error;
     });
   }
+  const program = buildProgram(['mirrorctl', ...argv.slice(2)].join(' '));
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = report(error, {});
+  }
+}
+
+/**
+ * Every command and option, with the lazy handlers that run them: the one source of
+ * `--help`, the man page (src/docs/man-page.ts) and shell completion (src/completion/).
+ */
+export function buildProgram(commandLine = 'mirrorctl'): Command {
   const program = new Command('mirrorctl')
     .description('Move a site between its primary host and its mirror, safely')
     .version(version(), '--version')
@@ -22,7 +39,6 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
 
-  const commandLine = ['mirrorctl', ...argv.slice(2)].join(' ');
   const wire = (cmd: Command, run: boolean, handler: Handler) => {
     common(cmd);
     if (run) runOptions(cmd);
@@ -104,6 +120,25 @@ export async function main(argv: string[]): Promise<void> {
     async (o) => (await import('./commands/init.js')).initCommand(o as never),
   );
 
+  program
+    .command('completion')
+    .description('print a shell completion script (commands, options, playbook and host names) on stdout')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      process.stdout.write((await import('./completion/scripts.js')).completionScript(shell));
+    });
+  program
+    .command('__complete', { hidden: true })
+    .description('the candidates for the last of WORDS (used by the completion scripts)')
+    .argument('[words...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (words: string[]) => {
+      const [{ complete }, { siteNames }] = await Promise.all([import('./completion/complete.js'), import('./completion/site-names.js')]);
+      const candidates = await complete(buildProgram(), words.length > 0 ? words : [''], siteNames);
+      process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
+    });
+
   const lab = program.command('lab').description('a local sandbox site: two hosts in network namespaces (root, Linux)');
   for (const [name, about] of [
     ['up', 'build the lab (harmless when it is up)'],
@@ -118,15 +153,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
 
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    process.exitCode = report(error, {});
-  }
+  return program;
 }
 
 function common(cmd: Command): void {

@@ -48,6 +48,6 @@ async function judge(host: HostEntry, unknown: UnknownHostKeyError, trust: KeyTr
   const notAccepted = `${label}: host key ${offered} is not in ${unknown.knownHostsFile} and was not accepted`;
   const howTo = `compare it with \`ssh-keygen -lf /etc/ssh/ssh_host_${unknown.keyType.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub\` on ${host.name}, then run again and accept it, or pass --accept-host-key ${host.name}=${unknown.fingerprint}; nothing was written`;
   if (!trust.ask) throw new HostTrustError(host.name, notAccepted, { hint: `--yes never accepts an unknown key: ${howTo}` });
-  const yes = await trust.ask(`${label} is not in ${unknown.knownHostsFile}. Its ${unknown.keyType} key fingerprint is\n  ${unknown.fingerprint}\nTrust it and record it there?`);
+  const yes = await trust.ask(`${label} is not in ${unknown.knownHostsFile}.\nIts ${unknown.keyType} host key fingerprint is\n  ${unknown.fingerprint}\nTrust it and record it there?`);
   if (!yes) throw new HostTrustError(host.name, notAccepted, { hint: howTo });
 }
