@@ -27,7 +27,7 @@ export async function complete(program: Command, words: string[], names: SiteNam
   let command = program;
   let expecting: Option | null = null;
   let positionals = 0;
-  let config = process.env.MIRRORCTL_CONFIG ?? 'mirrorctl.yaml';
+  let config = process.env.MIRRORCTL_CONFIG || 'mirrorctl.yaml';
   for (let i = 0; i < before.length; i++) {
     const word = before[i]!;
     if (expecting) {
