@@ -156,7 +156,7 @@ export function buildProgram(commandLine = 'mirrorctl'): Command {
   return program;
 }
 
-function common(cmd: Command): void {
+export function common(cmd: Command): void {
   cmd
     .option('-c, --config <file>', 'inventory file (default $MIRRORCTL_CONFIG, else ./mirrorctl.yaml)')
     .option('--state-dir <dir>', 'where journals and control locks live (default $XDG_STATE_HOME/mirrorctl)')
@@ -166,7 +166,7 @@ function common(cmd: Command): void {
     .option('--no-color', 'no colour (NO_COLOR is honoured too)');
 }
 
-function runOptions(cmd: Command): void {
+export function runOptions(cmd: Command): void {
   cmd
     .option('--dry-run', 'run every check, change nothing')
     .option('--junit <file>', 'write a JUnit XML report, one testcase per step')
@@ -207,7 +207,7 @@ function stackWithCauses(error: unknown): string {
   return parts.join('\n');
 }
 
-function version(): string {
+export function version(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
