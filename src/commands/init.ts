@@ -30,6 +30,7 @@ export async function initCommand(options: InitOptions): Promise<number> {
   }
   if (answers.hosts.length !== 2) throw new ConfigError('mirrorctl init needs the two hosts of the site', { hint: 'give --host NAME=ADDRESS twice' });
 
+  const say = (line: string) => process.stderr.write(`${printable(line)}\n`);
   const inventory = connectionInventory(answers, output);
   const trust: KeyTrust = { accepted: answers.acceptedKeys, ask: asker ? (q) => asker.yesNo(q, false) : null };
   const { connectTrusting } = await import('../init/connect.js');
@@ -47,6 +48,8 @@ export async function initCommand(options: InitOptions): Promise<number> {
     facts = await Promise.all(
       answers.hosts.map((h, i) => discoverHost(transports[i]!, { ...h, portableIp: portable, dbPort: answers.dbPort, sessionsFile: answers.sessions.file ?? null })),
     );
+    const { describeHost } = await import('../init/summary.js');
+    for (const f of facts) say(describeHost(f));
     if (asker) await (await import('../init/questions.js')).askSite(answers, facts, asker, (file) => readSessionLines(transports[0]!, file));
   } finally {
     await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
@@ -54,11 +57,8 @@ export async function initCommand(options: InitOptions): Promise<number> {
 
   const { buildDraft, placeholders } = await import('../init/draft.js');
   const { renderInventory } = await import('../init/render.js');
-  const { describeHost } = await import('../init/summary.js');
   const draft = buildDraft(answers, facts);
   const todo = placeholders(draft);
-  const say = (line: string) => process.stderr.write(`${printable(line)}\n`);
-  for (const f of facts) say(describeHost(f));
   for (const warning of draft.warnings) say(`warning: ${warning}`);
   const text = renderInventory(draft, { written: new Date().toISOString().slice(0, 10) });
   if (asker && !(await asker.yesNo(`Write ${output}${todo.length > 0 ? ` (${todo.length} thing(s) left to fill in)` : ''}?`, true))) {
