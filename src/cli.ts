@@ -1,6 +1,6 @@
 // Commander wiring only: each command lazily imports its module, so `--help` stays instant.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import type { CommonOptions, RunOptions } from './commands/options.js';
 import { processSecrets } from './reporters/mask.js';
 import { printable } from './reporters/printable.js';
@@ -15,6 +15,23 @@ export async function main(argv: string[]): Promise<void> {
       if (error.code !== 'EPIPE') throw error;
     });
   }
+  const program = buildProgram(['mirrorctl', ...argv.slice(2)].join(' '));
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = report(error, {});
+  }
+}
+
+/**
+ * Every command and option, with the lazy handlers that run them: the one source of
+ * `--help`, the man page (src/docs/man-page.ts) and shell completion (src/completion/).
+ */
+export function buildProgram(commandLine = 'mirrorctl'): Command {
   const program = new Command('mirrorctl')
     .description('Move a site between its primary host and its mirror, safely')
     .version(version(), '--version')
@@ -22,7 +39,6 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();
 
-  const commandLine = ['mirrorctl', ...argv.slice(2)].join(' ');
   const wire = (cmd: Command, run: boolean, handler: Handler) => {
     common(cmd);
     if (run) runOptions(cmd);
@@ -70,6 +86,59 @@ export async function main(argv: string[]): Promise<void> {
     (await import('./commands/unlock.js')).unlockCommand(o),
   );
 
+  const repeatable = (v: string, prev: string[] = []) => [...prev, v];
+  wire(
+    program
+      .command('init')
+      .description('write a checked mirrorctl.yaml for a real site: asks (or takes flags), connects to both hosts, finds the rest')
+      .option('-o, --output <file>', 'where to write the inventory (default ./mirrorctl.yaml)')
+      .option('--force', 'replace an existing file')
+      .option('--site <name>', 'the site name')
+      .addOption(new Option('--host <name=address>', 'one host of the pair, as NAME=ADDRESS (give it twice)').argParser(repeatable))
+      .option('--ssh-user <user>', 'SSH login user (not root: it needs NOPASSWD sudo)')
+      .option('--ssh-port <port>', 'SSH port')
+      .option('--identity-file <file>', 'SSH private key (default: the SSH agent)')
+      .option('--known-hosts <file>', 'known_hosts file to check and record host keys in (default ~/.ssh/known_hosts)')
+      .option('--sudo', 'run root commands through sudo -n (default: found out on the hosts)')
+      .option('--no-sudo', 'the login is root: no sudo')
+      .option('--portable-ip <address/prefix>', 'the portable (floating) IP users reach the site at')
+      .addOption(new Option('--interface <host=iface>', "a host's interface for the portable IP (repeatable; default: found)").argParser(repeatable))
+      .option('--password-env <name>', 'NAME of the environment variable holding the database password')
+      .option('--db-port <port>', 'the PostgreSQL port, when a host runs several servers')
+      .option('--service-start <command>', 'command that starts PostgreSQL (default: its systemd unit, else pg_ctl)')
+      .option('--service-stop <command>', 'command that stops PostgreSQL (default: its systemd unit, else pg_ctl)')
+      .addOption(new Option('--memcached <host:port>', 'a memcached server (repeatable; default: found listening)').argParser(repeatable))
+      .option('--sessions-file <file>', 'file holding the session storage setting')
+      .option('--sessions-key <key>', 'the setting\'s key in that file')
+      .option('--read-only <value>', 'its value for read-only session storage')
+      .option('--read-write <value>', 'its value for sessions in the database')
+      .option('--sessions-reload <command>', 'command that makes the app re-read the file (optional)')
+      .addOption(new Option('--files <path>', 'a directory of uploaded files to copy (repeatable)').argParser(repeatable))
+      .option('--http-url <url>', "the site's health URL through the portable IP")
+      .addOption(new Option('--accept-host-key <name=SHA256:...>', 'trust this host key fingerprint for a host known_hosts does not know (repeatable)').argParser(repeatable)),
+    false,
+    async (o) => (await import('./commands/init.js')).initCommand(o as never),
+  );
+
+  program
+    .command('completion')
+    .description('print a shell completion script (commands, options, playbook and host names) on stdout')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      process.stdout.write((await import('./completion/scripts.js')).completionScript(shell));
+    });
+  program
+    .command('__complete', { hidden: true })
+    .description('the candidates for the last of WORDS (used by the completion scripts)')
+    .argument('[words...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (words: string[]) => {
+      const [{ complete }, { siteNames }] = await Promise.all([import('./completion/complete.js'), import('./completion/site-names.js')]);
+      const candidates = await complete(buildProgram(), words.length > 0 ? words : [''], siteNames);
+      process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
+    });
+
   const lab = program.command('lab').description('a local sandbox site: two hosts in network namespaces (root, Linux)');
   for (const [name, about] of [
     ['up', 'build the lab (harmless when it is up)'],
@@ -84,18 +153,10 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
 
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    process.exitCode = report(error, {});
-  }
+  return program;
 }
 
-function common(cmd: Command): void {
+export function common(cmd: Command): void {
   cmd
     .option('-c, --config <file>', 'inventory file (default $MIRRORCTL_CONFIG, else ./mirrorctl.yaml)')
     .option('--state-dir <dir>', 'where journals and control locks live (default $XDG_STATE_HOME/mirrorctl)')
@@ -105,7 +166,7 @@ function common(cmd: Command): void {
     .option('--no-color', 'no colour (NO_COLOR is honoured too)');
 }
 
-function runOptions(cmd: Command): void {
+export function runOptions(cmd: Command): void {
   cmd
     .option('--dry-run', 'run every check, change nothing')
     .option('--junit <file>', 'write a JUnit XML report, one testcase per step')
@@ -146,7 +207,7 @@ function stackWithCauses(error: unknown): string {
   return parts.join('\n');
 }
 
-function version(): string {
+export function version(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {

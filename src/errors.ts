@@ -75,3 +75,21 @@ export class HostTrustError extends MirrorError {
     this.host = host;
   }
 }
+
+/** A host offered a key that no known_hosts entry records for it: trusted only after the operator accepts it. */
+export class UnknownHostKeyError extends HostTrustError {
+  readonly key: Buffer;
+  readonly keyType: string;
+  readonly fingerprint: string;
+  /** The name known_hosts records the host by: `address`, or `[address]:port`. */
+  readonly knownHostsName: string;
+  readonly knownHostsFile: string;
+  constructor(host: string, message: string, details: { key: Buffer; keyType: string; fingerprint: string; knownHostsName: string; knownHostsFile: string; hint?: string }) {
+    super(host, message, { hint: details.hint });
+    this.key = details.key;
+    this.keyType = details.keyType;
+    this.fingerprint = details.fingerprint;
+    this.knownHostsName = details.knownHostsName;
+    this.knownHostsFile = details.knownHostsFile;
+  }
+}

@@ -1,6 +1,6 @@
 // Host public keys: fingerprints, key types and the algorithms to offer a server.
 import { createHash } from 'node:crypto';
-import { HostTrustError } from '../errors.js';
+import { HostTrustError, UnknownHostKeyError } from '../errors.js';
 import type { HostEntry } from '../inventory/schema.js';
 import { keysFor, knownHostsName, revokedFor, type KnownHostEntry } from './known-hosts.js';
 
@@ -97,8 +97,13 @@ export function hostKeyPolicy(host: HostEntry, inventoryFile: string, entries: K
       }
       if (recorded.some((r) => r.key.equals(key))) return null;
       if (recorded.length === 0) {
-        return new HostTrustError(host.name, `${label}: host key is not known (${offered(key)}) in ${where}`, {
+        return new UnknownHostKeyError(host.name, `${label}: host key is not known (${offered(key)}) in ${where}`, {
           hint: `verify the fingerprint, then add it: ssh-keyscan -p ${port} ${address} >> ${file}`,
+          key,
+          keyType: keyType(key),
+          fingerprint: fingerprint(key),
+          knownHostsName: knownHostsName(address, port),
+          knownHostsFile: file,
         });
       }
       return new HostTrustError(
