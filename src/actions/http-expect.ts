@@ -29,7 +29,7 @@ export const httpExpect = defineAction({
       const ok = answered === status;
       return { ok, summary: `${url} answered ${answered}${ok ? '' : `, expected ${status}`}${through(via)}`, outputs: { status: answered } };
     } catch (error) {
-      const cause = error instanceof MirrorError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? (error as Error).name);
+      const cause = error instanceof MirrorError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? (error as Error).message);
       return { ok: false, summary: `${url} did not answer (${cause})${through(via)}` };
     }
   },

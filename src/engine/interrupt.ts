@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** After a second Ctrl-C, how long the run may take to stop and record by itself. */
 export const HARD_STOP_GRACE_MS = 2000;
 /** Then how long what must still happen (releasing the site locks) may take before the process exits. */
@@ -22,7 +24,11 @@ export class Interrupt {
   constructor(
     private readonly timing = { graceMs: HARD_STOP_GRACE_MS, cleanupMs: HARD_STOP_CLEANUP_MS },
     private readonly exit: (code: number) => void = (code) => process.exit(code),
-  ) {}
+  ) {
+    // Every command in flight listens on this one signal (many at once in a parallel plan):
+    // not a leak, so no MaxListenersExceededWarning on the operator's terminal.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   install(): this {
     process.on('SIGINT', this.onSigint);

@@ -7,9 +7,12 @@ import type { Transport } from '../transports/types.js';
 /** The status a GET of `url` answers within `timeoutMs` (redirects not followed); rejects when nothing answers. */
 export async function httpStatus(url: string, timeoutMs: number, via: Transport | null): Promise<number> {
   if (!via) {
-    const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer().catch(() => undefined);
-    return response.status;
+    // A new connection each time, never a kept-alive one: after the portable IP moved, a
+    // pooled connection would still lead to the old holder.
+    const { probeRequest } = await import('../probe/request.js');
+    const answer = await probeRequest(url, 'read', timeoutMs);
+    if (answer.status === null) throw new Error(answer.error ?? 'no answer');
+    return answer.status;
   }
   const target = new URL(url);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');

@@ -30,6 +30,10 @@ steps:
     action: service.run
     host: local
     with: { run: "true" }
+  - id: pause
+    action: service.run
+    host: local
+    with: { run: "sleep 0.3" }
   - id: break-site
     action: service.run
     host: local
@@ -80,7 +84,7 @@ describe('--probe / --report without a lab', () => {
 
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.run).toMatchObject({ playbook: 'outage', outcome: 'succeeded', run_id: s.run_id });
-    expect(report.steps.map((x: any) => [x.id, x.outcome])).toEqual([['before', 'changed'], ['break-site', 'changed'], ['after', 'changed']]);
+    expect(report.steps.map((x: any) => [x.id, x.outcome])).toEqual([['before', 'changed'], ['pause', 'changed'], ['break-site', 'changed'], ['after', 'changed']]);
     expect(report.probe.requests.filter((q: any) => !q.ok).length).toBe(s.failed_requests + s.failed_writes);
     const svg = readFileSync(join(dir, 'report.svg'), 'utf8');
     expect(XMLValidator.validate(svg)).toBe(true);

@@ -11,6 +11,7 @@ import {
   events,
   expectNoWriteLost,
   expectServedBy,
+  liveHolders,
   primaryOf,
   runWithFault,
   startWriter,
@@ -34,6 +35,9 @@ afterAll(() => {
 /** One case: kill the run after `step`, then the stale lock, unlock, the same command, and the checks. */
 async function killAndResume(command: 'switchover' | 'failover', step: string): Promise<void> {
   lab = await ensureLab({ anyState: true });
+  // Whatever an earlier case left (it may have failed half-way): a whole site, no lock.
+  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
+  await labCli(lab, ['unlock', '-y']);
   const from = (await primaryOf(lab))!;
   const to = HOSTS.find((h) => h !== from)!;
   const writer = startWriter(lab);
