@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, MirrorError } from '../errors.js';
 import type { StepContext } from './types.js';
 import { defineAction } from './types.js';
+import { httpCarrier } from '../site/http-carrier.js';
 
 const REQUEST_TIMEOUT_MS = 2000;
 
@@ -41,20 +42,9 @@ function target(http: { url: string; expect_status: number } | undefined, p: { u
   return { url, status: p.status ?? http?.expect_status ?? 200 };
 }
 
-/**
- * The host whose SSH connection carries the request (spec 10), or null for the control
- * machine: the run's target (else the first portable IP host) when it is reached through
- * a jump host, or when the control machine has no route to the URL's address.
- */
-async function carrier(ctx: StepContext, url: string): Promise<string | null> {
-  const to = ctx.runParams['to'];
-  const inventory = ctx.inventory;
-  const candidates = typeof to === 'string' && inventory.hosts.has(to) ? [to] : (inventory.doc.portable_ip?.hosts ?? inventory.doc.database?.hosts ?? []);
-  const host = candidates.find((name) => !inventory.hosts.get(name)?.local);
-  if (!host) return null;
-  if ((inventory.hosts.get(host)?.ssh.jumpHosts.length ?? 0) > 0) return host;
-  const { noRouteTo } = await import('../site/http-status.js');
-  return (await noRouteTo(new URL(url).hostname)) ? host : null;
+/** The host whose SSH connection carries the request, or null for the control machine. */
+function carrier(ctx: StepContext, url: string): Promise<string | null> {
+  return httpCarrier(ctx.inventory, ctx.runParams['to'], url);
 }
 
 function through(via: string | null): string {

@@ -64,6 +64,12 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     else if (count === 2) bus.notice({ level: 'warn', message: 'interrupted again: stopping now (the running command is killed, the site locks released)' });
   });
   const pool = request.pool ?? new HostPool(inventory, request.factory);
+  if (rehearsal) {
+    // Behind a bastion the control machine cannot reach the site: probe through the target's SSH connection.
+    const { httpCarrier } = await import('../site/http-carrier.js');
+    const via = await httpCarrier(inventory, target, rehearsal.probe.settings.url);
+    if (via) rehearsal.probe.routeThrough(via, () => pool.get(via));
+  }
   const run: RunContext = {
     inventory,
     playbook,

@@ -1,4 +1,4 @@
-import { probeRequest, type ProbeRecord } from './request.js';
+import { probeRequest, type ProbeRecord, type ProbeRequestOptions } from './request.js';
 
 /** A loop of requests, one at a time, one every `intervalMs` (at once when the last took longer). */
 export interface ProbeLoop {
@@ -13,7 +13,7 @@ export function startLoop(
   kind: 'read' | 'write',
   intervalMs: number,
   timeoutMs: number,
-  options: { keepBody?: boolean; onRecord?: (record: ProbeRecord) => void } = {},
+  options: ProbeRequestOptions & { onRecord?: (record: ProbeRecord) => void } = {},
 ): ProbeLoop {
   const records: ProbeRecord[] = [];
   let stopped = false;
@@ -21,7 +21,7 @@ export function startLoop(
   const done = (async () => {
     for (let n = 0; !stopped; n += 1) {
       const started = performance.now();
-      const record = await probeRequest(typeof url === 'string' ? url : url(n), kind, timeoutMs, { keepBody: options.keepBody });
+      const record = await probeRequest(typeof url === 'string' ? url : url(n), kind, timeoutMs, { keepBody: options.keepBody, connect: options.connect });
       records.push(record);
       options.onRecord?.(record);
       const wait = started + intervalMs - performance.now();

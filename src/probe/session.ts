@@ -4,7 +4,9 @@ import { startLoop, type ProbeLoop } from './loop.js';
 import { nowMs, type ProbeRecord } from './request.js';
 import type { ProbeSettings } from './settings.js';
 import { StepTimeline } from './step-timeline.js';
-import { summarize, type ProbeSummary } from './summary.js';
+import { FROM_CONTROL_MACHINE, summarize, type ProbeSummary } from './summary.js';
+import type { Duplex } from 'node:stream';
+import type { Transport } from '../transports/types.js';
 
 /** How long the probe goes on after the last step (spec 10). */
 export const PROBE_TAIL_MS = 1000;
@@ -20,6 +22,8 @@ export class ProbeSession {
   private startedAt = 0;
   private endedAt: number | null = null;
   summary: ProbeSummary | null = null;
+  private from = FROM_CONTROL_MACHINE;
+  private connect: ((address: string, port: number) => Promise<Duplex>) | null = null;
 
   constructor(readonly settings: ProbeSettings, bus: EventBus) {
     this.timeline.attach(bus);
@@ -29,8 +33,18 @@ export class ProbeSession {
   start(): void {
     this.startedAt = nowMs();
     const { url, writeUrl, intervalMs, timeoutMs } = this.settings;
-    this.loops = [startLoop(url, 'read', intervalMs, timeoutMs)];
-    if (writeUrl) this.loops.push(startLoop(writeUrl, 'write', intervalMs, timeoutMs));
+    const options = this.connect ? { connect: this.connect } : {};
+    this.loops = [startLoop(url, 'read', intervalMs, timeoutMs, options)];
+    if (writeUrl) this.loops.push(startLoop(writeUrl, 'write', intervalMs, timeoutMs, options));
+  }
+
+  /**
+   * When the control machine has no way to the site (behind a bastion), the requests go
+   * through `host`'s SSH connection instead, each on a new forwarded channel (spec 10).
+   */
+  routeThrough(host: string, transport: () => Promise<Transport>): void {
+    this.from = `${FROM_CONTROL_MACHINE}, through ${host}'s SSH connection`;
+    this.connect = async (address, port) => (await transport()).forward(port, address);
   }
 
   get started(): number {
@@ -68,7 +82,7 @@ export class ProbeSession {
   }
 
   private summarizeWith(dataLoss: DataLoss): ProbeSummary {
-    this.summary = summarize(this.settings, this.records(), this.startedAt, this.ended, (from, to) => this.timeline.busyDuring(from, to), dataLoss);
+    this.summary = summarize(this.settings, this.records(), this.startedAt, this.ended, (from, to) => this.timeline.busyDuring(from, to), dataLoss, this.from);
     return this.summary;
   }
 }

@@ -32,13 +32,14 @@ export function summarize(
   end: number,
   stepsBusy: (from: number, to: number) => string[],
   dataLoss: DataLoss,
+  from = FROM_CONTROL_MACHINE,
 ): ProbeSummary {
   const reads = records.filter((r) => r.kind === 'read');
   const writes = records.filter((r) => r.kind === 'write');
   const reachable = records.some((r) => r.ok);
   const outage = reachable ? longestOutage(records, start, end) : null;
   return {
-    from: FROM_CONTROL_MACHINE,
+    from,
     url: settings.url,
     write_url: settings.writeUrl,
     requests: reads.length,

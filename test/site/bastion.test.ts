@@ -144,10 +144,15 @@ describe('a site behind a bastion', () => {
 
   it('a real switchover through the bastion and back: HTTP verified through the target, no login from the control machine', async () => {
     const before = loginCounts();
-    const there = await labCli(lab, ['switchover', '--yes', '--json'], oneHop);
+    const there = await labCli(lab, ['switchover', '--yes', '--json', '--probe'], oneHop);
     expect(there.code, there.stderr).toBe(0);
     const all = events(there.stdout);
     expect(all.at(-1)).toMatchObject({ event: 'run.end', outcome: 'succeeded' });
+    // Port 80 is closed to the control machine: the probe measured through web2's SSH connection, and saw the site.
+    const probe = all.find((e) => e.event === 'probe.summary')!;
+    expect(probe.from).toBe("control machine, through web2's SSH connection");
+    expect(probe.reachable).toBe(true);
+    expect(probe.failed_requests).toBeLessThan(probe.requests);
     expect(all.filter((e) => e.event === 'step.verify' && e.step === 'verify-http').at(-1)!.summary).toBe(
       `http://${lab.portableIp}/health answered 200 (through web2's SSH connection)`,
     );
