@@ -45,7 +45,12 @@ export function probeRequest(url: string, kind: 'read' | 'write', timeoutMs: num
     }, timeoutMs);
     const ask = (createConnection?: () => Duplex) => {
       if (settled) return;
-      req = send(url, { method: kind === 'write' ? 'POST' : 'GET', agent: false, headers: { connection: 'close', 'content-length': '0' }, ...(createConnection ? { createConnection: createConnection as never } : {}) }, (res) => {
+      req = send(url, {
+          method: kind === 'write' ? 'POST' : 'GET',
+          headers: { connection: 'close', 'content-length': '0' },
+          // No agent: a new connection per request; node uses createConnection only without one.
+          ...(createConnection ? { createConnection: createConnection as never } : { agent: false }),
+        }, (res) => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => options.keepBody && chunks.push(chunk));
