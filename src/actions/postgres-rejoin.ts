@@ -72,7 +72,7 @@ export const postgresRejoin = defineAction({
     if (control.timeline !== (primary.timeline ?? 0)) {
       const rewind = rewindFinding(host, p.primary, control.timeline, primary, control);
       if (rewind.blocked) throw new StepFailedError(rewind.text);
-      if (!CLEAN_STATES.includes(control.state)) {
+      if (!SHUT_DOWN_STATES.includes(control.state)) {
         done.push(await finishCrashRecovery(ctx, transport, database, host, control));
         control = await controlData(transport, database, ctx.timeoutMs);
       }
@@ -149,7 +149,8 @@ function rewindFinding(host: string, primary: string, timeline: number, primaryS
   return { blocked: false, text: `pg_rewind when its history diverged (${host} on ${relation}; wal_log_hints ${control.walLogHints ? 'on' : 'off'}, checksums ${control.checksums ? 'on' : 'off'})` };
 }
 
-const CLEAN_STATES = ['shut down', 'shut down in recovery'];
+/** States pg_rewind accepts without crash recovery first (postgres-stop also counts a rewound "in archive recovery" as clean). */
+const SHUT_DOWN_STATES = ['shut down', 'shut down in recovery'];
 
 /**
  * pg_rewind needs a cleanly shut down target, and its --dry-run does not finish a crashed
