@@ -1,3 +1,4 @@
+import { hasAddress } from '../site/portable-ip.js';
 import { run, runOk } from './exec.js';
 import { LAB_NODES, type LabNames, type LabNodeName } from './paths.js';
 import type { LabState } from './state.js';
@@ -65,7 +66,7 @@ export async function addPortableIp(state: LabState, node: LabNodeName): Promise
 /** True when the portable IP is on any interface of the node, whatever its prefix length. */
 export async function holdsPortableIp(state: LabState, node: LabNodeName): Promise<boolean> {
   const addresses = await run('ip', ['-n', state.nodes[node].netns, '-4', '-o', 'addr', 'show']);
-  return addresses.stdout.split('\n').some((line) => line.split(/\s+/).some((word, i, words) => words[i - 1] === 'inet' && word.split('/')[0] === state.portableIp));
+  return hasAddress(addresses.stdout, state.portableIp);
 }
 
 /** The host that has the portable IP (the first one found), or null. */

@@ -1,5 +1,6 @@
 import { sh } from '../transports/quote.js';
 import { StepFailedError } from '../errors.js';
+import { lastLine } from '../transports/last-line.js';
 import type { CommandResult, Transport } from '../transports/types.js';
 
 // ARP questions about the portable IP, with iputils arping. Its -w and -i take whole
@@ -50,7 +51,7 @@ export function assertArpingRan(host: Transport, result: CommandResult): void {
     ? 'it is not installed (package iputils-arping)'
     : result.timedOut
       ? `it timed out after ${result.durationMs} ms`
-      : result.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${result.exitCode ?? result.signal}`;
+      : lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`;
   throw new StepFailedError(`arping on ${host.host} failed: ${why}`, { hint: `run \`arping -c 1 -I IFACE ADDRESS\` on ${host.host} by hand to see why` });
 }
 

@@ -1,6 +1,7 @@
 import { ConfigError, HostUnreachableError, StepFailedError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
+import { lastLine } from '../transports/last-line.js';
 import { sh } from '../transports/quote.js';
 import type { Transport } from '../transports/types.js';
 
@@ -178,6 +179,3 @@ export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs =
   return result.stdout.split('\n').filter(Boolean);
 }
 
-export function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).at(-1)?.trim() ?? '';
-}

@@ -5,6 +5,7 @@ import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry } from '../inventory/schema.js';
 import { ChannelLimit } from './channel-limit.js';
 import { hostLabel } from './host-key.js';
+import { lastLine } from './last-line.js';
 import { quote } from './quote.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type ExecOptions, type Transport } from './types.js';
 
@@ -52,10 +53,6 @@ function signalSession(channel: ClientChannel, name: string): void {
 /** True when `sudo -n` refused to run the command (it would have asked for a password, or the user may not sudo). */
 export function sudoRefused(result: CommandResult): boolean {
   return result.exitCode === 1 && /^sudo: (a password is required|a terminal is required|.* is not in the sudoers file|.* not allowed to execute|sorry, you must have a tty)/m.test(result.stderr);
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).at(-1)?.trim() ?? '';
 }
 
 /** A Transport over one ssh2 connection: a channel per command, at most 8 at a time. */
