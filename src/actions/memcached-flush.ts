@@ -84,7 +84,8 @@ async function survey(ctx: StepContext, servers: string[], warn = true) {
     }
     if (state.up) continue;
     const host = hostOfServer(ctx.inventory, state.server);
-    if (host !== null && !(await ctx.hosts.reachable(host))) {
+    // The server's host may have died a moment ago, before its SSH keepalive noticed: ask it.
+    if (host !== null && !(await ctx.hosts.answers(host))) {
       skipped.push(state.server);
       if (warn) ctx.warn(`memcached ${state.server} skipped: ${host} does not answer (a cache that is down holds nothing)`);
     } else {

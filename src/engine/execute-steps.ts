@@ -37,7 +37,7 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
         continue;
       }
       if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
-        stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: resumeHint(run, spec.id) };
+        stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: await resumeHint(run, spec.id) };
         outputs.set(spec.id, SKIPPED);
         end('skipped');
         continue;
@@ -71,7 +71,7 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
           warn(`step ${spec.id} is blocked (ignore_errors: the run goes on): ${check.summary}`);
           continue;
         }
-        stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + resumeHint(run, spec.id) };
+        stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + (await resumeHint(run, spec.id)) };
         continue;
       }
       if (check.status === 'done') {
@@ -103,7 +103,7 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
         }
         stop = interrupt.controller.signal.aborted
           ? interrupted(changed, spec.id)
-          : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: resumeHint(run, spec.id) };
+          : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: await resumeHint(run, spec.id) };
       }
     } finally {
       forget();
@@ -125,7 +125,11 @@ function interrupted(changed: string[], stoppedStep?: string): RunResult {
   return { ...ended('aborted', 130, changed), message: error.message, hint: 'rerun the same command to resume: done steps are not applied again' };
 }
 
-function resumeHint(run: RunContext, stepId: string): string {
+async function resumeHint(run: RunContext, stepId: string): Promise<string> {
+  // A step that failed because a host died a moment ago (a host-to-host rsync, a memcached
+  // on it) may come before that host's SSH keepalive noticed: ask every host once, so the
+  // advice fits the site as it is (a lost old primary calls for a failover, not a rerun).
+  await run.pool.confirmOpenHosts();
   const lost = [...run.inventory.hosts.keys()].filter((host) => run.pool.lostDuringRun(host));
   const instead = lost.map((host) => run.whenLost?.(host)).find((hint) => hint);
   if (instead) return instead;

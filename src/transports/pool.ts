@@ -2,6 +2,9 @@ import { HostUnreachableError, ConfigError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
 import type { Transport } from './types.js';
 
+/** Long enough for ssh2's keepalive (3 s, 3 misses) to declare a dead host lost. */
+const STILL_ANSWERS_MS = 10_000;
+
 export type TransportFactory = (host: HostEntry, inventory: Inventory) => Promise<Transport>;
 
 /** Opens every host's transport once per run and remembers hosts that did not answer. */
@@ -49,6 +52,30 @@ export class HostPool {
       if (error instanceof HostUnreachableError) return false;
       throw error;
     }
+  }
+
+  /**
+   * Asks a host that answered earlier whether it still does: one round trip, given long
+   * enough for the connection's keepalive to tell a dead host from a slow one. Used where
+   * something else (a memcached, a host-to-host rsync) stopped answering and the run must
+   * know whether the host itself is gone. An overloaded host that is slow to run `true`
+   * counts as answering: a live host is never taken for dead.
+   */
+  async answers(name: string): Promise<boolean> {
+    if (!(await this.reachable(name))) return false;
+    const transport = await this.get(name);
+    try {
+      await transport.exec('true', { timeoutMs: STILL_ANSWERS_MS });
+      return true;
+    } catch (error) {
+      if (error instanceof HostUnreachableError) return false;
+      return transport.alive !== false;
+    }
+  }
+
+  /** Asks every host with an open connection whether it still answers (see `answers`). */
+  async confirmOpenHosts(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((name) => this.answers(name).catch(() => false)));
   }
 
   /** What this run already knows of a host without contacting it ('unknown' when it was not tried yet). */
