@@ -10,7 +10,7 @@ import type { Interrupt } from './interrupt.js';
 import { templateScope } from './plan.js';
 import { checkStep } from './check-step.js';
 import { notRepeated, resumedCheck, resumeIndex } from './resume.js';
-import { ended, type RunResult, type StepOutputs } from './run.js';
+import { ended, type RunResult, type StepOutputs } from './run-result.js';
 
 /** The apply phase: for each step, check again with real values, then apply and verify. */
 export async function executeSteps(run: RunContext, interrupt: Interrupt): Promise<RunResult> {

@@ -1,24 +1,14 @@
 import { AbortedError, LockHeldError, MirrorError, RefusedError } from '../errors.js';
-import type { Outputs } from '../actions/types.js';
-import { SKIPPED } from '../playbook/templates.js';
-import type { RunOutcome } from './events.js';
 import type { RunContext } from './context.js';
+import type { RunOutcome } from './events.js';
 import { since } from './duration.js';
 import { makePlan, type Plan } from './plan.js';
 import { SiteLock } from './lock.js';
 import { currentOwner } from './lock-owner.js';
 import { warnAboutHeldLocks } from './lock-peek.js';
 import { executeSteps } from './execute-steps.js';
+import { ended, type RunResult } from './run-result.js';
 import { HARD_STOP_CLEANUP_MS, type Interrupt } from './interrupt.js';
-
-export interface RunResult {
-  outcome: RunOutcome;
-  exitCode: number;
-  /** One sentence for the operator when the run did not succeed. */
-  message: string | null;
-  hint: string | null;
-  changed: string[];
-}
 
 /** plan → lock → confirm → steps → release; emits run.start … run.end. */
 export async function executeRun(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
@@ -110,17 +100,15 @@ async function lockHosts(run: RunContext, plan: Plan): Promise<string[]> {
   return [...names].filter((_, i) => reachable[i]);
 }
 
-export function ended(outcome: RunOutcome, exitCode: number, changed: string[]): RunResult {
-  return { outcome, exitCode, message: null, hint: null, changed };
-}
-
+/** A typed error ends the run with its own exit code; anything else is a bug and is rethrown. */
 function fromError(error: unknown): RunResult {
-  if (error instanceof LockHeldError) return { ...ended('locked', 4, []), message: error.message, hint: error.hint ?? null };
-  if (error instanceof RefusedError) return { ...ended('refused', 2, []), message: error.message, hint: error.hint ?? null };
-  if (error instanceof AbortedError) return { ...ended('aborted', 130, []), message: error.message, hint: error.hint ?? null };
-  if (error instanceof MirrorError && error.exitCode === 3) return { ...ended('blocked', 3, []), message: error.message, hint: error.hint ?? null };
-  if (error instanceof MirrorError) return { ...ended('failed', error.exitCode, []), message: error.message, hint: error.hint ?? null };
-  throw error;
+  if (!(error instanceof MirrorError)) throw error;
+  return { ...ended(outcomeOf(error), error.exitCode, []), message: error.message, hint: error.hint ?? null };
 }
 
-export type StepOutputs = Map<string, Outputs | typeof SKIPPED>;
+function outcomeOf(error: MirrorError): RunOutcome {
+  if (error instanceof LockHeldError) return 'locked';
+  if (error instanceof RefusedError) return 'refused';
+  if (error instanceof AbortedError) return 'aborted';
+  return error.exitCode === 3 ? 'blocked' : 'failed';
+}
