@@ -8,7 +8,7 @@ import type { Client } from 'ssh2';
 import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
 import { hostLabel } from './host-key.js';
-import { openSshClient } from './ssh.js';
+import { openSshClient } from './ssh-client.js';
 
 interface HopConnection {
   client: Promise<Client>;
