@@ -5,10 +5,9 @@ import { executeRun } from '../engine/run.js';
 import { newRunId } from '../engine/run-id.js';
 import { preflightSteps } from '../engine/preflight-steps.js';
 import { resolveStateDir } from '../engine/state-dir.js';
-import { actionInfo, actionRegistry } from '../actions/registry.js';
+import type { Action } from '../actions/types.js';
 import type { Inventory } from '../inventory/schema.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { parseSetOptions } from '../playbook/load.js';
+import type { Playbook } from '../playbook/schema.js';
 import { ConfigError, MirrorError } from '../errors.js';
 import { HostPool, type TransportFactory } from '../transports/pool.js';
 import { attachReporters } from './reporters.js';
@@ -18,9 +17,11 @@ import type { Prompter } from '../engine/context.js';
 
 export interface PlaybookRun {
   inventory: Inventory;
-  playbookFile: string;
-  /** Parameters filled by the command (discovery), overridden by --set. */
-  params?: Record<string, string | number | boolean | undefined>;
+  /** Read once and bound to the command's values by the command. */
+  playbook: Playbook;
+  actions: ReadonlyMap<string, Action>;
+  /** The host the run makes the site's home (preflight checks block there instead of skipping). */
+  target: string | null;
   options: RunOptions;
   commandLine: string;
   resumeCommand?: string | null;
@@ -31,17 +32,9 @@ export interface PlaybookRun {
   factory?: TransportFactory;
 }
 
-/** Loads the playbook, wires reporters, runs plan → lock → confirm → steps; returns the exit code. */
+/** Wires reporters, runs plan → lock → confirm → steps; returns the exit code. */
 export async function executePlaybook(request: PlaybookRun): Promise<number> {
-  const { inventory, options } = request;
-  const actions = actionRegistry();
-  const playbook = await loadPlaybook(request.playbookFile, {
-    set: parseSetOptions(options.set ?? []),
-    inventory,
-    actions: actionInfo(actions),
-    params: request.params,
-  });
-  const target = stringParam(playbook.params.to) ?? stringParam(playbook.params.host);
+  const { inventory, options, playbook, actions, target } = request;
   const steps = [...preflightSteps(inventory, target), ...playbook.steps];
   if (options.fromStep && !steps.some((s) => s.id === options.fromStep)) {
     throw new ConfigError(`--from-step ${options.fromStep}: no such step in ${playbook.name}`, { hint: `steps are: ${steps.map((s) => s.id).join(', ')}` });
@@ -87,7 +80,6 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     prompter: request.prompter ?? terminalPrompter(promptAbort.signal),
     resumeCommand: request.resumeCommand ?? null,
     whenLost: request.whenLost ?? null,
-    target,
     signal: interrupt.controller.signal,
     probe: rehearsal?.probe ?? null,
   };
@@ -115,9 +107,5 @@ async function startRehearsal(bus: EventBus, inventory: Inventory, options: RunO
   if (!options.report) return { probe, writeReport: async () => undefined };
   const { attachReport } = await import('../report/attach.js');
   return { probe, writeReport: await attachReport(bus, probe, options.report) };
-}
-
-function stringParam(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 

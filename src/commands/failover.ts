@@ -10,6 +10,7 @@ export async function failoverCommand(options: RunOptions & { to?: string; mode?
   return runSiteCommand('failover', options, commandLine, (inventory, roles) => {
     const { to, from } = chooseTarget(inventory, roles, options.to, 'failover');
     return {
+      target: to,
       params: { to, from, mode },
       resumeCommand: `mirrorctl failover --to ${to} --mode ${mode}${configFlag(options)} --yes`,
     };

@@ -17,6 +17,6 @@ export async function rejoinCommand(host: string, options: RunOptions, commandLi
     if (roles.unreachable.includes(host)) {
       throw new BlockedError(`rejoin ${host}: the host does not answer (found ${describeRoles(roles)})`, { hint: 'bring it back online first' });
     }
-    return { params: { host, primary }, resumeCommand: `mirrorctl rejoin ${host}${configFlag(options)} --yes` };
+    return { target: host, params: { host, primary }, resumeCommand: `mirrorctl rejoin ${host}${configFlag(options)} --yes` };
   });
 }

@@ -1,6 +1,6 @@
 import { loadInventory } from '../inventory/load.js';
 import { locatePlaybook } from '../playbook/locate.js';
-import { loadPlaybook, parseSetOptions } from '../playbook/load.js';
+import { bindParams, parseSetOptions, readPlaybook } from '../playbook/load.js';
 import { actionInfo, actionRegistry } from '../actions/registry.js';
 import { HostPool } from '../transports/pool.js';
 import type { Inventory } from '../inventory/schema.js';
@@ -10,6 +10,8 @@ import { executePlaybook } from './execute.js';
 import { inventoryPath, type RunOptions } from './options.js';
 
 export interface SiteRunPlan {
+  /** The host the run makes the site's home (switchover/failover: --to or the replica; rejoin: the host). */
+  target: string;
   params: Record<string, string | undefined>;
   resumeCommand: string;
   /** What to do when a host stops answering mid-run, when resuming the same command would not complete. */
@@ -33,14 +35,25 @@ export async function runSiteCommand(
   const inventory = await loadInventory(inventoryPath(options));
   // --probe/--report without a URL to probe is a usage error, found before any host is contacted.
   if (options.probe || options.report) (await import('../probe/settings.js')).probeSettings(inventory);
-  // The playbook and the other --set values are validated before any host is contacted.
+  // The playbook and the --set values are read and checked once, before any host is contacted.
   const file = await locatePlaybook(playbook, inventory.dir);
-  await loadPlaybook(file, { inventory, actions: actionInfo(actionRegistry()), validateOnly: true, set });
+  const actions = actionRegistry();
+  const checked = await readPlaybook(file, { inventory, actions: actionInfo(actions), set });
   const pool = new HostPool(inventory);
   try {
     const roles = await discoverRoles(pool, inventory);
     const plan = choose(inventory, roles);
-    return await executePlaybook({ inventory, playbookFile: file, params: plan.params, options, commandLine, resumeCommand: plan.resumeCommand, whenLost: plan.whenLost ?? null, pool });
+    return await executePlaybook({
+      inventory,
+      playbook: bindParams(checked, plan.params),
+      actions,
+      target: plan.target,
+      options,
+      commandLine,
+      resumeCommand: plan.resumeCommand,
+      whenLost: plan.whenLost ?? null,
+      pool,
+    });
   } finally {
     await pool.closeAll();
   }

@@ -7,6 +7,7 @@ export async function switchoverCommand(options: RunOptions & { to?: string }, c
   return runSiteCommand('switchover', options, commandLine, (inventory, roles) => {
     const { to, from } = chooseTarget(inventory, roles, options.to, 'switchover');
     return {
+      target: to,
       params: { to, from },
       resumeCommand: `mirrorctl switchover --to ${to}${configFlag(options)} --yes`,
       // A switchover needs both hosts; once the old primary is gone, a failover finishes the job.

@@ -28,8 +28,6 @@ export interface RunContext {
   resumeCommand: string | null;
   /** What to do instead of resuming when a host stopped answering during the run (null: resume as usual). */
   whenLost: ((host: string) => string | null) | null;
-  /** The host the run makes the site's home (preflight checks block there instead of skipping). */
-  target: string | null;
   signal: AbortSignal;
   /** --probe / --report: what users see through the portable IP while the run plans and applies. */
   probe?: ProbeSession | null;

@@ -2,7 +2,8 @@ import { closest, type Problem } from '../inventory/problems.js';
 import type { KeyPath, YamlSource } from '../inventory/positions.js';
 import type { Inventory } from '../inventory/schema.js';
 import { COMMAND_KEYS, commandTemplateProblems } from './command-templates.js';
-import type { ActionInfo } from './load.js';
+import type { ActionInfo } from './action-info.js';
+import { HOST_KEYS } from './host-keys.js';
 import type { ParamValue } from './params.js';
 import type { PlaybookDocument, StepDocument } from './schema.js';
 import { parseTemplate, referencesIn, render, splitReference, TemplateSyntaxError, valueAtPath } from './templates.js';
@@ -16,9 +17,6 @@ interface StepCheckContext {
   inventory: Inventory;
   actions: ReadonlyMap<string, ActionInfo>;
 }
-
-/** Keys of `with` whose value names a host (ip.move, files.sync, postgres.rejoin). */
-const HOST_KEYS = ['from', 'to', 'primary'];
 
 // Problems in the steps, and for each step the ids of earlier steps it uses.
 export function checkSteps(steps: readonly StepDocument[], ctx: StepCheckContext): { problems: Problem[]; uses: string[][] } {

@@ -1,23 +1,18 @@
 import { ConfigError } from '../errors.js';
 import { readYamlSource, type YamlSource } from '../inventory/positions.js';
 import { formatPath, problemsError, problemsFromZod, throwProblems } from '../inventory/problems.js';
-import type { Inventory, InventorySection } from '../inventory/schema.js';
+import type { Inventory } from '../inventory/schema.js';
+import type { ActionInfo } from './action-info.js';
 import { requireSections } from '../inventory/sections.js';
 import { checkLiteralHosts, checkSteps } from './check-steps.js';
+import { HOST_KEYS } from './host-keys.js';
 import { resolveParams } from './params.js';
 import { DEFAULT_STEP_TIMEOUT_MS, playbookSchema, type Playbook, type PlaybookDocument, type StepSpec } from './schema.js';
 import { referencesIn } from './templates.js';
 
 export { parseSetOptions } from './params.js';
+export type { ActionInfo } from './action-info.js';
 
-/** What the loader needs to know about an action to validate steps that use it. */
-export interface ActionInfo {
-  outputs: readonly string[];
-  needsHost: boolean;
-  /** Keys `with` accepts; null when the action accepts any. */
-  paramKeys: readonly string[] | null;
-  needs: readonly InventorySection[];
-}
 
 export interface LoadPlaybookOptions {
   /** `--set NAME=VALUE` values; they override `params`. */
@@ -32,8 +27,20 @@ export interface LoadPlaybookOptions {
 
 const FORMAT_HINT = 'see the playbook format in README.md';
 
-// Reads and validates a playbook against the inventory and the actions; any problem is a ConfigError.
-export async function loadPlaybook(file: string, options: LoadPlaybookOptions): Promise<Playbook> {
+/**
+ * A playbook read and checked once, before any host is contacted: every problem that does not
+ * depend on what the command discovers (the target, the old primary) is found here.
+ */
+export interface CheckedPlaybook {
+  file: string;
+  source: YamlSource;
+  doc: PlaybookDocument;
+  set: Record<string, string>;
+  uses: string[][];
+}
+
+/** Reads and validates a playbook against the inventory and the actions; any problem is a ConfigError. */
+export async function readPlaybook(file: string, options: Omit<LoadPlaybookOptions, 'validateOnly'>): Promise<CheckedPlaybook> {
   const source = await readYamlSource(file, {
     what: 'playbook',
     missingHint: 'check the path, or run `mirrorctl playbooks` to list the known playbooks',
@@ -41,19 +48,29 @@ export async function loadPlaybook(file: string, options: LoadPlaybookOptions): 
   const parsed = playbookSchema.safeParse(source.data);
   if (!parsed.success) throw problemsError(source, problemsFromZod(parsed.error, source.data, playbookSchema), FORMAT_HINT);
   const doc = parsed.data;
-  const { values: params, problems: paramProblems } = resolveParams(doc.params, {
-    filled: options.params,
-    set: options.set,
-    hostParams: hostParams(doc),
-    allowMissing: options.validateOnly === true,
-  });
+  const set = options.set ?? {};
+  // Values the command discovers later are not demanded here; what is known now (--set, values
+  // given up front) is checked now, hosts included.
+  const { values: params, problems: paramProblems } = resolveParams(doc.params, { filled: options.params, set, hostParams: hostParams(doc), allowMissing: true });
   const ctx = { source, params, declaredParams: doc.params, inventory: options.inventory, actions: options.actions };
   const { problems, uses } = checkSteps(doc.steps, ctx);
   throwProblems(source, [...paramProblems, ...problems], FORMAT_HINT);
   throwProblems(source, checkLiteralHosts(doc.steps, ctx), FORMAT_HINT);
   requireStepSections(doc, source, options);
+  return { file, source, doc, set, uses };
+}
+
+/**
+ * The playbook with its parameters: declared defaults ← the values the command chose (already
+ * validated by it, e.g. `--to` by chooseTarget) ← --set. A required parameter still without a
+ * value is a usage error here, unless `allowMissing` (validate, init).
+ */
+export function bindParams(checked: CheckedPlaybook, filled?: Record<string, string | number | boolean | undefined>, allowMissing = false): Playbook {
+  const { source, doc } = checked;
+  const { values: params, problems } = resolveParams(doc.params, { filled, set: checked.set, hostParams: hostParams(doc), allowMissing });
+  throwProblems(source, problems, FORMAT_HINT);
   return {
-    file,
+    file: checked.file,
     name: doc.name,
     summary: doc.summary,
     params,
@@ -68,10 +85,15 @@ export async function loadPlaybook(file: string, options: LoadPlaybookOptions): 
       ignoreErrors: step.ignore_errors ?? false,
       timeoutMs: parseDuration(step.timeout),
       retries: step.retries ?? 0,
-      uses: uses[i] ?? [],
+      uses: checked.uses[i] ?? [],
       line: source.lineOf(['steps', i]),
     })),
   };
+}
+
+/** readPlaybook then bindParams, for callers that know every value up front (validate, init, tests). */
+export async function loadPlaybook(file: string, options: LoadPlaybookOptions): Promise<Playbook> {
+  return bindParams(await readPlaybook(file, options), options.params, options.validateOnly === true);
 }
 
 // Names the first inventory section a step's action needs and the inventory lacks (with where the step is).
@@ -92,7 +114,7 @@ function requireStepSections(doc: PlaybookDocument, source: YamlSource, options:
 function hostParams(doc: PlaybookDocument): Set<string> {
   const names = new Set<string>();
   for (const step of doc.steps) {
-    const hostish = [step.host, step.with?.from, step.with?.to, step.with?.primary];
+    const hostish = [step.host, ...HOST_KEYS.map((key) => step.with?.[key])];
     for (const value of hostish) {
       try {
         for (const ref of referencesIn(value)) if (ref.startsWith('params.')) names.add(ref.slice(7));

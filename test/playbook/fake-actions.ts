@@ -1,4 +1,4 @@
-import type { ActionInfo } from '../../src/playbook/load.js';
+import type { ActionInfo } from '../../src/playbook/action-info.js';
 
 // A hand-made action registry for loader tests (the real one lives in src/actions/).
 export const ACTIONS: ReadonlyMap<string, ActionInfo> = new Map<string, ActionInfo>([
