@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import type { CommonOptions, RunOptions } from './commands/options.js';
 import { processSecrets } from './reporters/mask.js';
 import { printable } from './reporters/printable.js';
+import { writeErrorLine } from './reporters/error-line.js';
 
 type Handler = (options: RunOptions & { to?: string; mode?: string; dir?: string }, ...args: string[]) => Promise<number>;
 
@@ -185,11 +186,10 @@ export function report(error: unknown, options: CommonOptions): number {
   const e = error as { exitCode?: number; sentence?: string; message?: string; stack?: string };
   const known = typeof e?.exitCode === 'number' && typeof e?.sentence === 'string';
   const exitCode = known ? e.exitCode! : 1;
-  const message = printable(processSecrets.redact(known ? e.sentence! : `internal error: ${e?.message ?? String(error)}`));
+  const message = writeErrorLine('error', known ? e.sentence! : `internal error: ${e?.message ?? String(error)}`);
   if (options.json) {
     process.stdout.write(JSON.stringify({ event: 'error', run_id: null, ts: new Date().toISOString(), exit_code: exitCode, message }) + '\n');
   }
-  process.stderr.write(`error: ${message}\n`);
   if (options.verbose && e?.stack) process.stderr.write(`${printable(processSecrets.redact(stackWithCauses(error)), { keepNewlines: true })}\n`);
   return exitCode;
 }

@@ -8,7 +8,8 @@ import { resolveStateDir } from '../engine/state-dir.js';
 import type { Action } from '../actions/types.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { Playbook } from '../playbook/schema.js';
-import { ConfigError, MirrorError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { writeErrorLine } from '../reporters/error-line.js';
 import { HostPool, type TransportFactory } from '../transports/pool.js';
 import { attachReporters } from './reporters.js';
 import { terminalPrompter } from './prompter.js';
@@ -85,11 +86,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
   };
   try {
     const result = await executeRun(run, interrupt).finally(() => rehearsal?.writeReport());
-    if (result.message) {
-      const error = new MirrorError(bus.redact(result.message), result.exitCode, { hint: result.hint ? bus.redact(result.hint) : undefined });
-      (error as MirrorError & { reported?: boolean }).reported = true;
-      process.stderr.write(`${result.outcome === 'failed' ? 'error' : result.outcome}: ${error.sentence}\n`);
-    }
+    if (result.message) writeErrorLine(result.outcome === 'failed' ? 'error' : result.outcome, result.hint ? `${result.message}; ${result.hint}` : result.message);
     return result.exitCode;
   } finally {
     interrupt.uninstall();
