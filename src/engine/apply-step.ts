@@ -1,14 +1,14 @@
 import type { Action, ApplyResult, CheckResult, StepContext, VerifyResult } from '../actions/types.js';
 import { StepFailedError } from '../errors.js';
 import type { StepSpec } from '../playbook/schema.js';
-import type { EventBus } from './events.js';
+import type { StepLife } from './step-life.js';
 import { since, sleep } from './duration.js';
 
 const VERIFY_INTERVAL_MS = 200;
 
 /** Apply then verify; verify retries until the step's timeout, then `retries` further apply+verify attempts. */
 export async function applyAndVerify(
-  bus: EventBus,
+  life: StepLife,
   spec: StepSpec,
   action: Action,
   ctx: StepContext,
@@ -25,14 +25,14 @@ export async function applyAndVerify(
         applied = await action.apply(ctx, params, check);
       } catch (error) {
         lastError = error;
-        bus.emit({ event: 'step.apply', step: spec.id, host: ctx.host, ms: since(started), summary: `failed: ${messageOf(error)}` });
+        life.applied(ctx.host, since(started), `failed: ${messageOf(error)}`);
         continue;
       }
-      bus.emit({ event: 'step.apply', step: spec.id, host: ctx.host, ms: since(started), summary: applied.summary });
+      life.applied(ctx.host, since(started), applied.summary);
     }
     if (!action.verify) return applied;
     const verified = await verifyUntilTimeout(action, ctx, params, applied);
-    bus.emit({ event: 'step.verify', step: spec.id, host: ctx.host, ms: verified.ms, summary: verified.result.summary });
+    life.verified(ctx.host, verified.ms, verified.result.summary);
     if (verified.result.ok) return { ...applied, outputs: { ...applied.outputs, ...verified.result.outputs } };
     lastError = new StepFailedError(`step ${spec.id} did not verify: ${verified.result.summary}`);
   }

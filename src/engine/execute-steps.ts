@@ -1,16 +1,15 @@
-import type { CheckResult } from '../actions/types.js';
+import type { Outputs } from '../actions/types.js';
 import { AbortedError } from '../errors.js';
 import { SKIPPED } from '../playbook/templates.js';
 import type { StepSpec } from '../playbook/schema.js';
 import { applyAndVerify, messageOf } from './apply-step.js';
 import { stepContext, type RunContext } from './context.js';
-import { since } from './duration.js';
-import type { StepOutcome } from './events.js';
 import type { Interrupt } from './interrupt.js';
 import { templateScope } from './plan.js';
 import { checkStep } from './check-step.js';
 import { notRepeated, resumedCheck, resumeIndex } from './resume.js';
 import { ended, type RunResult, type StepOutputs } from './run-result.js';
+import { StepLife } from './step-life.js';
 
 /** The apply phase: for each step, check again with real values, then apply and verify. */
 export async function executeSteps(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
@@ -20,91 +19,20 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
   let stop: RunResult | null = null;
 
   for (const [index, spec] of run.steps.entries()) {
-    const started = performance.now();
-    let recorded = false;
-    const end = (outcome: StepOutcome, error?: string) => {
-      if (recorded) return;
-      recorded = true;
-      run.bus.emit({ event: 'step.end', step: spec.id, outcome, ms: since(started), ...(error ? { error } : {}) });
-    };
+    const life = new StepLife(run.bus, spec);
     // A second Ctrl-C that this step does not answer in time still records it before the process exits.
-    const forget = interrupt.beforeHardStop(() => end('failed', 'stopped at once by a second Ctrl-C before it ended'));
+    const forget = interrupt.beforeHardStop(() => life.end('failed', 'stopped at once by a second Ctrl-C before it ended'));
     try {
       if (stop === null && interrupt.requested) stop = interrupted(changed);
       if (stop !== null) {
         outputs.set(spec.id, SKIPPED);
-        end('skipped');
+        life.end('skipped');
         continue;
       }
-      if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
-        stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: await resumeHint(run, spec.id) };
-        outputs.set(spec.id, SKIPPED);
-        end('skipped');
-        continue;
-      }
-
-      const action = run.actions.get(spec.action)!;
-      const resuming = index < fromIndex ? run.fromStep : null;
-      const skip = resuming ? notRepeated(action, resuming) : null;
-      if (skip) {
-        outputs.set(spec.id, SKIPPED);
-        checkEvent(run, spec, null, skip, started);
-        end('skipped');
-        continue;
-      }
-      const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
-      const checked = await checkStep(run, spec, action, templateScope(run, outputs), 'run', [], warn);
-      const { host, params } = checked;
-      // Before --from-step a step is only checked: done supplies its outputs, anything else blocks.
-      const check = resuming ? resumedCheck(spec, checked.check, resuming) : checked.check;
-      checkEvent(run, spec, host, check, started);
-
-      if (check.status === 'skipped') {
-        outputs.set(spec.id, SKIPPED);
-        end('skipped');
-        continue;
-      }
-      if (check.status === 'blocked') {
-        outputs.set(spec.id, SKIPPED);
-        end('blocked', check.summary);
-        if (spec.ignoreErrors) {
-          warn(`step ${spec.id} is blocked (ignore_errors: the run goes on): ${check.summary}`);
-          continue;
-        }
-        stop = { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + (await resumeHint(run, spec.id)) };
-        continue;
-      }
-      if (check.status === 'done') {
-        outputs.set(spec.id, check.outputs ?? {});
-        end('unchanged');
-        continue;
-      }
-      if (!action.apply && !action.verify) {
-        outputs.set(spec.id, check.outputs ?? {});
-        end('unchanged');
-        continue;
-      }
-      try {
-        const applied = await applyAndVerify(run.bus, spec, action, stepContext(run, spec, host, 'run', [], warn), params, check);
-        outputs.set(spec.id, { ...check.outputs, ...applied.outputs });
-        if (action.apply) {
-          changed.push(spec.id);
-          end('changed');
-        } else {
-          end('unchanged');
-        }
-      } catch (error) {
-        outputs.set(spec.id, SKIPPED);
-        const message = messageOf(error);
-        end('failed', message);
-        if (spec.ignoreErrors && !interrupt.controller.signal.aborted) {
-          warn(`step ${spec.id} failed (ignore_errors: the run goes on): ${message}`);
-          continue;
-        }
-        stop = interrupt.controller.signal.aborted
-          ? interrupted(changed, spec.id)
-          : { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: await resumeHint(run, spec.id) };
-      }
+      const step = await runStep({ run, interrupt, life, spec, outputs, changed }, index < fromIndex ? run.fromStep : null);
+      outputs.set(spec.id, step.outputs ?? SKIPPED);
+      if (life.state === 'changed') changed.push(spec.id);
+      stop = step.stop ?? null;
     } finally {
       forget();
     }
@@ -112,8 +40,73 @@ export async function executeSteps(run: RunContext, interrupt: Interrupt): Promi
   return stop ?? ended('succeeded', 0, changed);
 }
 
-function checkEvent(run: RunContext, spec: StepSpec, host: string | null, check: CheckResult, started: number): void {
-  run.bus.emit({ event: 'step.check', step: spec.id, action: spec.action, host, phase: 'run', status: check.status, summary: check.summary, ms: since(started) });
+interface StepTurn {
+  run: RunContext;
+  interrupt: Interrupt;
+  life: StepLife;
+  spec: StepSpec;
+  /** Earlier steps' outputs (this step's templates render against them). */
+  outputs: StepOutputs;
+  changed: string[];
+}
+
+/** One step from its re-check to its end; `stop` ends the run after it; no outputs: later steps see it as skipped. */
+async function runStep(turn: StepTurn, resuming: string | null): Promise<{ outputs?: Outputs; stop?: RunResult }> {
+  const { run, interrupt, life, spec, changed } = turn;
+  if (run.confirmEachStep && !(await run.prompter.confirm(`Run step ${spec.id} (${spec.action})?`))) {
+    const stop = { ...ended('aborted', 130, changed), message: `declined at step ${spec.id}`, hint: await resumeHint(run, spec.id) };
+    life.end('skipped');
+    return { stop };
+  }
+  const action = run.actions.get(spec.action)!;
+  const skip = resuming ? notRepeated(action, resuming) : null;
+  if (skip) {
+    life.checked(null, skip);
+    life.end('skipped');
+    return {};
+  }
+  const warn = (message: string) => run.bus.notice({ level: 'warn', message, step: spec.id });
+  const checked = await checkStep(run, spec, action, templateScope(run, turn.outputs), 'run', [], warn);
+  const { host, params } = checked;
+  // Before --from-step a step is only checked: done supplies its outputs, anything else blocks.
+  const check = resuming ? resumedCheck(spec, checked.check, resuming) : checked.check;
+  life.checked(host, check);
+
+  switch (check.status) {
+    case 'skipped':
+      life.end('skipped');
+      return {};
+    case 'blocked':
+      life.end('blocked', check.summary);
+      if (spec.ignoreErrors) {
+        warn(`step ${spec.id} is blocked (ignore_errors: the run goes on): ${check.summary}`);
+        return {};
+      }
+      return { stop: { ...ended('blocked', 3, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} is blocked: ${check.summary}`, hint: 'the step changed nothing; ' + (await resumeHint(run, spec.id)) } };
+    case 'done':
+      life.end('unchanged');
+      return { outputs: check.outputs ?? {} };
+    case 'ready':
+      break;
+  }
+  if (!action.apply && !action.verify) {
+    life.end('unchanged');
+    return { outputs: check.outputs ?? {} };
+  }
+  try {
+    const applied = await applyAndVerify(life, spec, action, stepContext(run, spec, host, 'run', [], warn), params, check);
+    life.end(action.apply ? 'changed' : 'unchanged');
+    return { outputs: { ...check.outputs, ...applied.outputs } };
+  } catch (error) {
+    const message = messageOf(error);
+    life.end('failed', message);
+    if (interrupt.controller.signal.aborted) return { stop: interrupted(changed, spec.id) };
+    if (spec.ignoreErrors) {
+      warn(`step ${spec.id} failed (ignore_errors: the run goes on): ${message}`);
+      return {};
+    }
+    return { stop: { ...ended('failed', 1, changed), message: `step ${spec.id}${host ? ` on ${host}` : ''} failed: ${message}`, hint: await resumeHint(run, spec.id) } };
+  }
 }
 
 function interrupted(changed: string[], stoppedStep?: string): RunResult {
