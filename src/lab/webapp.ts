@@ -19,8 +19,16 @@ import { pathToFileURL } from 'node:url';
 import type { QueryResult } from 'pg';
 import { memcacheGet, memcacheSet } from './memcache-client.js';
 
-const SETTINGS_FILE = process.env.WIKI_APP_INI ?? '/etc/wiki/app.ini';
-const PID_FILE = process.env.WIKI_APP_PID ?? '/run/wiki-app.pid';
+/** Where the app finds its settings and writes its pid, and its port: read from the environment when it starts, never at import. */
+interface AppPlaces {
+  settingsFile: string;
+  pidFile: string;
+  port: number;
+}
+
+function appPlaces(env: NodeJS.ProcessEnv): AppPlaces {
+  return { settingsFile: env.WIKI_APP_INI ?? '/etc/wiki/app.ini', pidFile: env.WIKI_APP_PID ?? '/run/wiki-app.pid', port: Number(env.WIKI_APP_PORT ?? 80) };
+}
 
 export interface AppSettings {
   host: string;
@@ -49,8 +57,8 @@ export function parseIni(text: string): Map<string, string> {
   return values;
 }
 
-function loadSettings(): AppSettings {
-  const ini = parseIni(readFileSync(SETTINGS_FILE, 'utf8'));
+function loadSettings(file: string): AppSettings {
+  const ini = parseIni(readFileSync(file, 'utf8'));
   return {
     host: ini.get('site.host') ?? 'unknown',
     sessionBackend: ini.get('session.backend') ?? 'database',
@@ -80,9 +88,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function main(): Promise<void> {
+async function main(places: AppPlaces): Promise<void> {
+  const { settingsFile, pidFile } = places;
   const { default: pg } = await import('pg');
-  let settings = loadSettings();
+  let settings = loadSettings(settingsFile);
   const pool = new pg.Pool({
     host: settings.dbSocket,
     port: settings.dbPort,
@@ -209,26 +218,26 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 1000;
   process.on('SIGHUP', () => {
     try {
-      settings = loadSettings();
-      console.log(`${new Date().toISOString()} reloaded ${SETTINGS_FILE}: session.backend = ${settings.sessionBackend}`);
+      settings = loadSettings(settingsFile);
+      console.log(`${new Date().toISOString()} reloaded ${settingsFile}: session.backend = ${settings.sessionBackend}`);
     } catch (error) {
-      console.error(`${new Date().toISOString()} cannot reload ${SETTINGS_FILE}: ${errorText(error)}`);
+      console.error(`${new Date().toISOString()} cannot reload ${settingsFile}: ${errorText(error)}`);
     }
   });
   const stop = () => {
-    rmSync(PID_FILE, { force: true });
+    rmSync(pidFile, { force: true });
     process.exit(0);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  server.listen(Number(process.env.WIKI_APP_PORT ?? 80), '0.0.0.0', () => {
-    writeFileSync(PID_FILE, `${process.pid}\n`);
+  server.listen(places.port, '0.0.0.0', () => {
+    writeFileSync(pidFile, `${process.pid}\n`);
     console.log(`${new Date().toISOString()} wiki app of ${settings.host} listening on :80 (session.backend = ${settings.sessionBackend})`);
   });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
+  main(appPlaces(process.env)).catch((error) => {
     console.error(error);
     process.exit(1);
   });
