@@ -153,6 +153,11 @@ export function buildProgram(commandLine = 'mirrorctl'): Command {
       return 0;
     });
   }
+  wire(
+    lab.command('demo').description('the whole story on the lab: up, switchover, failover with the primary cut off, rejoin, switch back (npm run demo)').option('--dir <dir>', 'lab directory', './mirrorctl-lab'),
+    false,
+    async (o) => (await import('./commands/lab-demo.js')).labDemo({ dir: o.dir! }),
+  );
 
   return program;
 }

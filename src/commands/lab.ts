@@ -1,4 +1,3 @@
-import { labCut, labRestore, type RestoreOptions } from '../lab/cut.js';
 import { labNames, resolveLabDir, SSH_PORT } from '../lab/paths.js';
 
 // `mirrorctl lab up|down|status [--dir DIR]`: the local sandbox site (spec section 9).
@@ -81,5 +80,3 @@ export async function labStatus(options: LabOptions): Promise<void> {
   lines.push(`Inventory: ${status.inventory}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
-
-export { labCut, labRestore, type RestoreOptions };

@@ -1,37 +1,35 @@
-// `npm run demo`: the whole story on the built-in lab, one readable command.
-// lab up → status → switchover dry run → switchover → failover with the primary
-// cut off → the old primary back and rejoined → switchover back → status.
+// `mirrorctl lab demo [--dir DIR]` (what `npm run demo` runs): the whole story on the lab,
+// one readable command. lab up → status → switchover dry run → switchover → failover with
+// the primary cut off → the old primary back and rejoined → switchover back → status.
+// Each step runs mirrorctl as an operator would, as a child process with its real output.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StepFailedError } from '../errors.js';
+import { labCut, labRestore } from '../lab/cut.js';
+import { resolveLabDir } from '../lab/paths.js';
 
 const BIN = fileURLToPath(new URL('../../bin/mirrorctl', import.meta.url));
-const dir = resolve(process.env.MIRRORCTL_LAB_DIR ?? 'mirrorctl-lab');
-const inventory = `${dir}/mirrorctl.yaml`;
 
-function say(text: string): void {
-  process.stdout.write(`\n\x1b[1m── ${text}\x1b[0m\n`);
-}
+export async function labDemo(options: { dir: string }): Promise<number> {
+  const dir = resolveLabDir(options.dir);
+  const env: NodeJS.ProcessEnv = { ...process.env, MIRRORCTL_CONFIG: `${dir}/mirrorctl.yaml` };
+  const say = (text: string) => process.stdout.write(`\n\x1b[1m── ${text}\x1b[0m\n`);
+  /** Runs mirrorctl as an operator would; ends the demo if the exit code is not the expected one. */
+  const mirrorctl = (args: string[], expect = 0) => {
+    process.stdout.write(`$ mirrorctl ${args.join(' ')}\n`);
+    const result = spawnSync(process.execPath, [BIN, ...args], { stdio: 'inherit', env });
+    if (result.status !== expect) {
+      throw new StepFailedError(`demo: \`mirrorctl ${args.join(' ')}\` exited ${result.status}, expected ${expect}`, { hint: `the lab is left as it is in ${dir}` });
+    }
+  };
 
-/** Runs mirrorctl as an operator would; stops the demo if the exit code is not the expected one. */
-function mirrorctl(args: string[], expect = 0): void {
-  process.stdout.write(`$ mirrorctl ${args.join(' ')}\n`);
-  const result = spawnSync(process.execPath, [BIN, ...args], { stdio: 'inherit', env: { ...process.env, MIRRORCTL_CONFIG: inventory } });
-  if (result.status !== expect) {
-    process.stderr.write(`demo: \`mirrorctl ${args.join(' ')}\` exited ${result.status}, expected ${expect}; the lab is left as it is in ${dir}\n`);
-    process.exit(1);
-  }
-}
-
-async function main(): Promise<void> {
-  const { labCut, labRestore } = await import('../commands/lab.js');
   say('1. Build the lab from nothing: web1 (primary, holds the portable IP) and web2 (streaming replica)');
   mirrorctl(['lab', 'down', '--dir', dir]);
   mirrorctl(['lab', 'up', '--dir', dir]);
   // What `lab up` tells the operator to do: the database password comes from the environment.
   process.stdout.write(`$ export WIKI_DB_PASSWORD="$(cat ${dir}/db-password)"\n`);
-  process.env.WIKI_DB_PASSWORD = readFileSync(`${dir}/db-password`, 'utf8').trim();
+  env.WIKI_DB_PASSWORD = readFileSync(`${dir}/db-password`, 'utf8').trim();
   mirrorctl(['status']);
 
   say('2. Dry-run a planned switchover: every check runs, nothing changes');
@@ -56,9 +54,5 @@ async function main(): Promise<void> {
   mirrorctl(['status']);
 
   say(`Done. The lab keeps running in ${dir}; remove it with: mirrorctl lab down --dir ${dir}`);
+  return 0;
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`demo: ${(error as Error).message}\n`);
-  process.exit(1);
-});
