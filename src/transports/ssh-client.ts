@@ -8,7 +8,12 @@ import { HostTrustError, HostUnreachableError } from '../errors.js';
 import type { HostEntry, Inventory } from '../inventory/schema.js';
 import { hostKeyPolicy, hostLabel, type HostKeyPolicy } from './host-key.js';
 import { parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { arpSilence } from './arp-liveness.js';
+import { arpShortcutAllowed } from '../inventory/hosts.js';
 import { KEEPALIVE_INTERVAL_MS } from './ssh-transport.js';
+
+/** A live host on the same segment sends its SSH banner well within this; only then is ARP asked. */
+const ARP_AFTER_MS = 100;
 
 const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
 
@@ -42,23 +47,35 @@ function tcpConnect(host: HostEntry): Promise<Socket> {
   const timeoutMs = host.ssh.connectTimeoutMs;
   return new Promise((resolve, reject) => {
     const sock = connect({ host: host.address ?? '', port: host.ssh.port });
-    const timer = setTimeout(() => {
+    const arp = new AbortController();
+    let settled = false;
+    const settle = (error: HostUnreachableError | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(arpTimer);
+      arp.abort();
+      if (error === null) return resolve(sock);
       sock.destroy();
-      reject(new HostUnreachableError(host.name, `${label} did not answer within ${timeoutMs} ms`, { hint: UNREACHABLE_HINT }));
-    }, timeoutMs);
+      reject(error);
+    };
+    const timer = setTimeout(() => settle(new HostUnreachableError(host.name, `${label} did not answer within ${timeoutMs} ms`, { hint: UNREACHABLE_HINT })), timeoutMs);
+    // Spec 8: a host on the control machine's own segment that answers no ARP request is
+    // dead; asked only once a live host would have sent its banner, so a healthy connect
+    // costs nothing. Never through a jump host (no `tcpConnect` then) or for an alias.
+    const arpTimer = setTimeout(() => {
+      if (!arpShortcutAllowed(host) || !host.address) return;
+      void arpSilence(host.address, arp.signal).then((silence) => {
+        if (!silence || arp.signal.aborted) return;
+        settle(new HostUnreachableError(host.name, `${label} answered none of ${silence.requests} ARP requests over ${silence.overMs} ms on ${silence.device}, its own segment: it is down or cut off`, { hint: UNREACHABLE_HINT }));
+      });
+    }, Math.min(ARP_AFTER_MS, timeoutMs));
     sock.once('connect', () => sock.setNoDelay(true));
-    sock.once('readable', () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once('end', () => {
-      clearTimeout(timer);
-      reject(new HostUnreachableError(host.name, `${label} closed the connection before the SSH banner`, { hint: UNREACHABLE_HINT }));
-    });
-    sock.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new HostUnreachableError(host.name, `${label} ${socketProblem(error)}`, { hint: UNREACHABLE_HINT, cause: error }));
-    });
+    sock.once('readable', () => settle(null));
+    sock.once('end', () => settle(new HostUnreachableError(host.name, `${label} closed the connection before the SSH banner`, { hint: UNREACHABLE_HINT })));
+    sock.once('error', (error: NodeJS.ErrnoException) =>
+      settle(new HostUnreachableError(host.name, `${label} ${socketProblem(error)}`, { hint: UNREACHABLE_HINT, cause: error })),
+    );
   });
 }
 

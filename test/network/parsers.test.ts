@@ -2,6 +2,7 @@
 // iproute2, rsync 3.2, memcached 1.6).
 import { describe, expect, it } from 'vitest';
 import { repliesOf } from '../../src/site/arp.js';
+import { segmentDevice } from '../../src/transports/arp-liveness.js';
 import { parseStats } from '../../src/site/memcached.js';
 import { hasAddress } from '../../src/site/portable-ip.js';
 import { describeCopy, readStats, rsyncCommand } from '../../src/site/rsync.js';
@@ -75,5 +76,14 @@ describe('memcached stats', () => {
     const stats = parseStats('STAT pid 42\r\nSTAT curr_items 7\r\nEND\r\nSTAT flush_enabled no\r\nEND\r\n');
     expect(stats.get('curr_items')).toBe('7');
     expect(stats.get('flush_enabled')).toBe('no');
+  });
+});
+
+describe('ip -o route get: the control machine shares the segment only without a gateway', () => {
+  it('a connected route names its device; a gateway, a local address or nothing is no segment', () => {
+    expect(segmentDevice('10.213.216.11 dev mc057ebr src 10.213.216.1 uid 0 \\    cache ')).toBe('mc057ebr');
+    expect(segmentDevice('10.213.55.11 via 192.0.2.1 dev eth0 src 192.0.2.2 uid 0 \\    cache ')).toBeNull();
+    expect(segmentDevice('local 127.0.0.1 dev lo src 127.0.0.1 uid 0 \\    cache <local> ')).toBeNull();
+    expect(segmentDevice('')).toBeNull();
   });
 });
