@@ -15,6 +15,7 @@ import {
 } from '../site/portable-ip.js';
 import { render } from '../playbook/templates.js';
 import type { Transport } from '../transports/types.js';
+import { takeFinding } from './take-finding.js';
 import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
 
 // ip.claim (and ip.move, which is a claim that names the old holder): the portable IP
@@ -30,12 +31,17 @@ export const ipClaim = defineAction({
   needsHost: true,
   changes: true,
   check: (ctx) => checkClaim(ctx, ctx.host!, null),
-  apply: (ctx) => applyClaim(ctx, ctx.host!, null),
-  verify: (ctx) => verifyClaim(ctx, ctx.host!, null),
+  apply: (ctx, _p, check) => applyClaim(ctx, ctx.host!, null, check),
+  verify: (ctx, _p, applied) => verifyClaim(ctx, ctx.host!, null, applied),
 });
 
+/** What apply records for verify: the hosts it took the address from (they may ask ARP). */
+export interface ClaimRecord {
+  released: string[];
+}
+
 /** Read-only: can `target` take the address, and does it already hold it alone? */
-export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult> {
+export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult<IpHolders>> {
   const ip = portableIp(ctx.inventory);
   if (from === target) return { status: 'blocked', summary: `from and to are both ${target}` };
   if (from !== null && !(await ctx.hosts.reachable(from))) {
@@ -54,8 +60,6 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const problem = interfaceProblem(report, target, iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 
-  // The run-phase check comes right before apply: apply acts on what it found, without asking again.
-  if (ctx.phase === 'run') ctx.hosts.cache.set(foundKey(ctx), found);
   const planned = plannedHolders(ctx, found.holders);
   const others = planned.holders.filter((h) => h !== target);
   const onTarget = planned.holders.includes(target);
@@ -76,7 +80,8 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
     if (stranger) return { status: 'blocked', summary: stranger };
     arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
-  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}` };
+  // The run-phase check comes right before apply: apply acts on the holders it found, without asking again.
+  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}`, finding: found };
 }
 
 /**
@@ -110,10 +115,10 @@ export function plannedHolders(ctx: StepContext, holders: string[]): { holders: 
 }
 
 /** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
-export async function applyClaim(ctx: StepContext, target: string, from: string | null): Promise<ApplyResult> {
+export async function applyClaim(ctx: StepContext, target: string, from: string | null, check: CheckResult<IpHolders>): Promise<ApplyResult<ClaimRecord>> {
   const ip = portableIp(ctx.inventory);
   const host = await ctx.hosts.get(target);
-  const found = (takeCached(ctx, foundKey(ctx)) as IpHolders | undefined) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
+  const found = takeFinding(check) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
   const others = found.holders.filter((h) => h !== target);
   const transports = await Promise.all(others.map((name) => ctx.hosts.get(name)));
 
@@ -136,7 +141,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     }
     ctx.warn(`${died.join(', ')} stopped answering SSH while releasing ${ip.cidr}; nobody answers ARP for it, so it is claimed on ${target} (release it on ${died.join(', ')} when it is back)`);
   }
-  ctx.hosts.cache.set(releasedKey(ctx), others.filter((h) => !died.includes(h)));
+  const record = { released: others.filter((h) => !died.includes(h)) };
   try {
     if (found.perHost.get(target) !== true) await addAddress(host, ip);
   } catch (error) {
@@ -146,11 +151,11 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
   await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
   const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
   const what = others.length > 0 ? `released on ${others.join(', ')}, ${kept}` : kept;
-  return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background` };
+  return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background`, record };
 }
 
 /** The address is on the target alone, and ARP for it is answered with the target's MAC. */
-export async function verifyClaim(ctx: StepContext, target: string, from: string | null): Promise<VerifyResult> {
+export async function verifyClaim(ctx: StepContext, target: string, from: string | null, applied: ApplyResult<ClaimRecord>): Promise<VerifyResult> {
   const ip = portableIp(ctx.inventory);
   const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
   if (found.holders.length !== 1 || found.holders[0] !== target) {
@@ -158,7 +163,7 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
     return { ok: false, summary: `${ip.cidr} is ${where}, not on ${target} alone` };
   }
   const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
-  const released = (ctx.hosts.cache.get(releasedKey(ctx)) as string[] | undefined) ?? [];
+  const released = applied.record?.released ?? [];
   const asker = await arpAsker(ctx, ip, target, released);
   if (!asker) {
     ctx.warn(`${ip.cidr} is on ${target} only, but no other host could ask ARP for it: nothing confirmed that ${target}'s MAC is the one answering`);
@@ -173,21 +178,6 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
 /** Hosts asked about the address besides portable_ip.hosts. */
 function asked(target: string, from: string | null): string[] {
   return from === null ? [target] : [from, target];
-}
-
-/** A finding the check left for apply, used once (a retry asks again). */
-function takeCached(ctx: StepContext, key: string): unknown {
-  const value = ctx.hosts.cache.get(key);
-  ctx.hosts.cache.delete(key);
-  return value;
-}
-
-function foundKey(ctx: StepContext): string {
-  return `ip.claim:found:${ctx.stepId}`;
-}
-
-function releasedKey(ctx: StepContext): string {
-  return `ip.claim:released:${ctx.stepId}`;
 }
 
 function describeChange(ip: PortableIp, target: string, others: string[], onTarget: boolean): string {
