@@ -15,8 +15,6 @@ export class HostPool {
   private readonly settled = new Map<string, 'reachable' | 'unreachable' | 'untrusted'>();
   /** Hosts whose connection was lost during the run. */
   private readonly lost = new Set<string>();
-  /** Per-run caches of site helpers (e.g. one PostgreSQL client per host), keyed by name. */
-  readonly cache = new Map<string, unknown>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -97,7 +95,6 @@ export class HostPool {
   async closeAll(): Promise<void> {
     const closers = this.closers.splice(0);
     await Promise.all(closers.map((c) => c().catch(() => undefined)));
-    this.cache.clear();
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.all(all.map((p) => p.then((t) => t.close()).catch(() => undefined)));
