@@ -1,5 +1,5 @@
 import type { HostPool } from '../transports/pool.js';
-import type { DatabaseState } from './database-state.js';
+import type { DatabaseState } from './database-state-type.js';
 import { PerRun } from './per-run.js';
 import type { ControlData } from './postgres-server.js';
 
