@@ -13,7 +13,6 @@ import {
   type IpHolders,
   type PortableIp,
 } from '../site/portable-ip.js';
-import { render } from '../playbook/templates.js';
 import type { Transport } from '../transports/types.js';
 import { takeFinding } from './take-finding.js';
 import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
@@ -91,20 +90,10 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
  */
 export function plannedHolders(ctx: StepContext, holders: string[]): { holders: string[]; after: string | null } {
   if (ctx.phase !== 'plan') return { holders, after: null };
-  const scope = { params: ctx.runParams, inventory: ctx.inventory.doc, stepOutput: () => undefined };
-  const hostOf = (value: unknown): string | null => {
-    if (typeof value !== 'string') return null;
-    try {
-      const rendered = render(value, scope);
-      return typeof rendered === 'string' && rendered !== '' ? rendered : null;
-    } catch {
-      return null;
-    }
-  };
   let now = [...holders];
   let after: string | null = null;
   for (const step of ctx.earlier) {
-    const host = step.action === 'ip.move' ? hostOf(step.params['to']) : hostOf(step.host);
+    const host = step.action === 'ip.move' ? hostName(step.params['to']) : step.host;
     if (host === null) continue;
     if (step.action === 'ip.release' && now.includes(host)) now = now.filter((h) => h !== host);
     else if ((step.action === 'ip.claim' || step.action === 'ip.move') && (now.length !== 1 || now[0] !== host)) now = [host];
@@ -173,6 +162,11 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
   if (mac === null) return { ok: false, summary: `${ip.cidr} is on ${target} only, but nobody answers ARP for it from ${asker.name}` };
   if (mac !== targetMac) return { ok: false, summary: `ARP for ${ip.address} from ${asker.name} is answered by ${mac}, not by ${target} (${targetMac})` };
   return { ok: true, summary: `${ip.cidr} is on ${target} only; ARP from ${asker.name} answers with ${target}'s MAC ${mac}` };
+}
+
+/** A rendered host name, or null for anything else. */
+function hostName(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** Hosts asked about the address besides portable_ip.hosts. */

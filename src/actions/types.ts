@@ -30,11 +30,17 @@ export interface VerifyResult {
   outputs?: Outputs;
 }
 
-/** A step planned earlier in the same run, so a check can tell what will have happened by its turn. */
+/**
+ * A step planned earlier in the same run, so a check can tell what will have happened by its
+ * turn. The engine renders its `host` and `with` with the run's parameters and the inventory
+ * (an output of a step is the placeholder `<steps.ID.NAME>`).
+ */
 export interface EarlierStep {
   id: string;
   action: string;
+  /** Its rendered host; null when it has none, or its template does not render. */
   host: string | null;
+  /** Its rendered `with`; a value whose template does not render is left out. */
   params: Record<string, unknown>;
 }
 
