@@ -1,7 +1,7 @@
 import { CommandError } from '../transports/command-error.js';
 import { quote } from '../transports/quote.js';
 import type { Transport } from '../transports/types.js';
-import { ConfigError } from '../errors.js';
+import { databasePassword } from './database-password.js';
 import type { DatabaseSettings } from './postgres-server.js';
 
 /**
@@ -10,10 +10,8 @@ import type { DatabaseSettings } from './postgres-server.js';
  * primary_conninfo. pg_rewind reads the same file.
  */
 export async function writePassfile(transport: Transport, database: DatabaseSettings, primaryAddress: string, timeoutMs: number): Promise<string | null> {
-  const name = database.password_env;
-  if (!name) return null;
-  const password = process.env[name];
-  if (password === undefined) throw new ConfigError(`environment variable ${name} (database.password_env) is not set`, { hint: `export ${name}=... before running mirrorctl` });
+  const password = databasePassword(database);
+  if (password === undefined) return null;
   const users = [...new Set([database.user, database.replication_user ?? database.user])];
   const prefixes = users.map((user) => `${pgpassField(primaryAddress)}:${database.port}:*:${pgpassField(user)}:`);
   const lines = prefixes.map((prefix) => `${prefix}${pgpassField(password)}\n`).join('');

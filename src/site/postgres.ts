@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import { ConfigError, HostTrustError, HostUnreachableError, MirrorError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
+import { databasePassword } from './database-password.js';
 import { PerRun } from './per-run.js';
 
 // PostgreSQL reached through each host's SSH connection (a forwarded channel to
@@ -75,7 +76,7 @@ function connectionFor(pool: HostPool, inventory: Inventory, host: string): Prom
 async function connect(pool: HostPool, inventory: Inventory, host: string): Promise<Connection> {
   const database = inventory.doc.database;
   if (!database) throw new ConfigError(`${inventory.file} has no database section`, { hint: 'add database: (spec section 5)' });
-  const password = passwordOf(inventory);
+  const password = databasePassword(database);
   const transport = await pool.get(host);
   // What the tunnel failed with, so that pg's generic "connection error" can be told apart.
   let openError: unknown = null;
@@ -138,17 +139,6 @@ async function endAll(open: Map<string, Promise<Connection>>): Promise<void> {
       ),
     ),
   );
-}
-
-/** The database password from the environment variable the inventory names (never the value in messages). */
-function passwordOf(inventory: Inventory): string | undefined {
-  const name = inventory.doc.database?.password_env;
-  if (!name) return undefined;
-  const value = process.env[name];
-  if (value === undefined) {
-    throw new ConfigError(`environment variable ${name} (database.password_env) is not set`, { hint: `export ${name}=... before running mirrorctl` });
-  }
-  return value;
 }
 
 /** True for an error the server sent about the statement itself (the session is still usable). */
