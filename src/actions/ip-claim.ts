@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { HostUnreachableError, StepFailedError } from '../errors.js';
-import { announce, arpAnswer, arpResponders, segmentInterface } from '../site/arp.js';
+import { announce, arpAnswer, arpResponders } from '../site/arp.js';
+import { arpAsker } from '../site/arp-asker.js';
+import { strangerOnSegment } from '../site/arp-stranger.js';
 import {
   addAddress,
   inspectInterface,
   interfaceProblem,
   ipHolders,
   macOf,
-  macsOf,
   portableIp,
   removeAddress,
   type IpHolders,
   type PortableIp,
 } from '../site/portable-ip.js';
-import type { Transport } from '../transports/types.js';
+import { putBack } from '../site/put-back.js';
+import { plannedHolders } from './planned-holders.js';
 import { takeFinding } from './take-finding.js';
 import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
 
@@ -75,32 +77,12 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   let arp = '';
   if (probe) {
     const current = found.holders.filter((h) => h !== target);
-    const stranger = await strangerOnSegment(ctx, probe!, ip, current, report.mac, found.unreachable);
+    const stranger = await strangerOnSegment(ctx.hosts, probe, ip, current, report.mac, found.unreachable);
     if (stranger) return { status: 'blocked', summary: stranger };
     arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
   // The run-phase check comes right before apply: apply acts on the holders it found, without asking again.
   return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}`, finding: found };
-}
-
-/**
- * In the plan, who will hold the address when this step's turn comes: earlier ip.release,
- * ip.claim and ip.move steps of the same run applied to who holds it now. `after` names
- * the last earlier step that changes it.
- */
-export function plannedHolders(ctx: StepContext, holders: string[]): { holders: string[]; after: string | null } {
-  if (ctx.phase !== 'plan') return { holders, after: null };
-  let now = [...holders];
-  let after: string | null = null;
-  for (const step of ctx.earlier) {
-    const host = step.action === 'ip.move' ? hostName(step.params['to']) : step.host;
-    if (host === null) continue;
-    if (step.action === 'ip.release' && now.includes(host)) now = now.filter((h) => h !== host);
-    else if ((step.action === 'ip.claim' || step.action === 'ip.move') && (now.length !== 1 || now[0] !== host)) now = [host];
-    else continue;
-    after = step.id;
-  }
-  return { holders: now, after };
 }
 
 /** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
@@ -153,7 +135,7 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
   }
   const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
   const released = applied.record?.released ?? [];
-  const asker = await arpAsker(ctx, ip, target, released);
+  const asker = await arpAsker(ctx.hosts, ip, target, released);
   if (!asker) {
     ctx.warn(`${ip.cidr} is on ${target} only, but no other host could ask ARP for it: nothing confirmed that ${target}'s MAC is the one answering`);
     return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
@@ -162,11 +144,6 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
   if (mac === null) return { ok: false, summary: `${ip.cidr} is on ${target} only, but nobody answers ARP for it from ${asker.name}` };
   if (mac !== targetMac) return { ok: false, summary: `ARP for ${ip.address} from ${asker.name} is answered by ${mac}, not by ${target} (${targetMac})` };
   return { ok: true, summary: `${ip.cidr} is on ${target} only; ARP from ${asker.name} answers with ${target}'s MAC ${mac}` };
-}
-
-/** A rendered host name, or null for anything else. */
-function hostName(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** Hosts asked about the address besides portable_ip.hosts. */
@@ -181,58 +158,6 @@ function describeChange(ip: PortableIp, target: string, others: string[], onTarg
     return `${ip.cidr} is on ${all.join(' and ')}: will release it from ${others.join(', ')} and keep it on ${target}`;
   }
   return `will move ${ip.cidr} from ${others[0]} to ${target}`;
-}
-
-/**
- * ARP probe from the target: a MAC that answers and belongs to no known holder means another
- * machine uses the address, and claiming it would make two machines answer.
- */
-async function strangerOnSegment(ctx: StepContext, probe: Promise<string[] | Error>, ip: PortableIp, holders: string[], ownMac: string | null, unreachable: string[]): Promise<string | null> {
-  const [responders, holderMacs] = await Promise.all([
-    probe.then((answer) => {
-      if (answer instanceof Error) throw answer;
-      return answer;
-    }),
-    Promise.all(holders.map(async (name) => macsOf(await ctx.hosts.get(name)))),
-  ]);
-  const known = [...holderMacs.flat(), ownMac];
-  const strangers = responders.filter((mac) => !known.includes(mac));
-  if (strangers.length === 0) return null;
-  const maybe = unreachable.length > 0 ? ` (${unreachable.join(', ')} does not answer SSH: it may be that host)` : '';
-  const macs = strangers.join(', ');
-  return `another machine (MAC ${macs}) answers ARP for ${ip.address}${maybe}: find it and remove the address there first`;
-}
-
-interface ArpAsker {
-  name: string;
-  transport: Transport;
-  iface: string;
-}
-
-/** Who asks ARP in the verify: the control machine when it is on the segment, else a released holder (else another known host). */
-async function arpAsker(ctx: StepContext, ip: PortableIp, target: string, released: string[]): Promise<ArpAsker | null> {
-  const { LocalTransport } = await import('../transports/local.js');
-  const local = new LocalTransport('control machine');
-  const dev = await segmentInterface(local, ip.address);
-  if (dev && (await local.exec('command -v arping', { timeoutMs: 5000 })).exitCode === 0) {
-    return { name: `the control machine (${dev})`, transport: local, iface: dev };
-  }
-  const candidates = [...released, ...ip.hosts.filter((h) => h !== target && !released.includes(h))];
-  for (const name of candidates) {
-    if (await ctx.hosts.reachable(name)) return { name, transport: await ctx.hosts.get(name), iface: ip.ifaceOf(name) };
-  }
-  return null;
-}
-
-/** Re-adds the address on hosts it was taken from; says what happened, for the failure message. */
-async function putBack(hosts: Transport[], ip: PortableIp): Promise<string> {
-  if (hosts.length === 0) return `${ip.cidr} is on no host`;
-  const results = await Promise.allSettled(hosts.map((t) => addAddress(t, ip)));
-  const names = hosts.map((t) => t.host);
-  const failed = names.filter((_, i) => results[i]!.status === 'rejected');
-  return failed.length === 0
-    ? `${ip.cidr} was put back on ${names.join(', ')}`
-    : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (${failed.map((h) => `\`ip addr add ${ip.cidr} dev ${ip.ifaceOf(h)}\` on ${h}`).join(', ')})`;
 }
 
 function isUnreachable(result: PromiseSettledResult<unknown>): boolean {

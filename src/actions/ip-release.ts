@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { holdsOn, portableIp, removeAddress } from '../site/portable-ip.js';
 import { stepHost } from './host-transport.js';
-import { plannedHolders } from './ip-claim.js';
+import { plannedHolders } from './planned-holders.js';
 import { defineAction } from './types.js';
 
 /** The step's host lets go of the portable IP (fencing an old primary), on whichever interfaces have it. */
