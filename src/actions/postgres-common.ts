@@ -23,9 +23,3 @@ export function earlierStepOn(ctx: StepContext, action: string, host: string): E
   if (ctx.phase !== 'plan') return undefined;
   return ctx.earlier.find((step) => step.action === action && step.host === host);
 }
-
-/** The step's host (postgres actions all need one). */
-export function hostOf(ctx: StepContext): string {
-  if (!ctx.host) throw new ConfigError(`step ${ctx.stepId} needs a host`, { hint: 'add `host:` to the step' });
-  return ctx.host;
-}

@@ -8,7 +8,8 @@ import { pgQuery } from '../site/postgres.js';
 import { markStandby, primaryConninfo, setPrimaryConninfo } from '../site/primary-conninfo.js';
 import { finishCrashRecovery } from '../site/single-user-recovery.js';
 import { stopServer } from '../site/stop-server.js';
-import { addressOf, earlierStepOn, hostOf } from './postgres-common.js';
+import { addressOf, earlierStepOn } from './postgres-common.js';
+import { stepHostName } from './step-host.js';
 import { defineAction, type StepContext } from './types.js';
 
 /** Makes a host (a returned old primary, or a stray replica) a streaming replica of `primary`, rewinding it when its timeline diverged. */
@@ -21,7 +22,7 @@ export const postgresRejoin = defineAction({
   hostsIn: (p) => [p.primary],
   changes: true,
   async check(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     checkPair(ctx, host, p.primary);
     const primaryAddress = addressOf(ctx.inventory, p.primary);
@@ -42,7 +43,7 @@ export const postgresRejoin = defineAction({
     return { status: 'ready', summary: `will stop ${host} (${describe(state)}), ${rewind.text}, and start it as a replica streaming from ${p.primary} (${primaryAddress})` };
   },
   async apply(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const primaryAddress = addressOf(ctx.inventory, p.primary);
     const transport = await ctx.hosts.get(host);
@@ -71,7 +72,7 @@ export const postgresRejoin = defineAction({
     return { summary: done.join('; ') };
   },
   async verify(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const primaryAddress = addressOf(ctx.inventory, p.primary);
     const state = await databaseState(ctx.hosts, ctx.inventory, host);
     const ok = streamingFrom(state, primaryAddress);
