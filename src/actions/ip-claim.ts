@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sentenceOf } from '../error-sentence.js';
 import { HostUnreachableError, StepFailedError } from '../errors.js';
 import { announce, arpAnswer, arpResponders } from '../site/arp.js';
 import { arpAsker } from '../site/arp-asker.js';
@@ -100,7 +101,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
   const failed = removals.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isUnreachable(r));
   if (failed) {
     await putBack(released, ip);
-    throw new StepFailedError(`${messageOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
+    throw new StepFailedError(`${sentenceOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
   }
   if (died.length > 0) {
     const answering = found.perHost.get(target) === true ? [] : await arpResponders(host, ip.ifaceOf(target), ip.address, ip.arpProbeMs);
@@ -117,7 +118,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     if (found.perHost.get(target) !== true) await addAddress(host, ip);
   } catch (error) {
     const back = await putBack(released, ip);
-    throw new StepFailedError(`${messageOf(error)}; ${back}`, { cause: error });
+    throw new StepFailedError(`${sentenceOf(error)}; ${back}`, { cause: error });
   }
   await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
   const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
@@ -162,9 +163,4 @@ function describeChange(ip: PortableIp, target: string, others: string[], onTarg
 
 function isUnreachable(result: PromiseSettledResult<unknown>): boolean {
   return result.status === 'rejected' && result.reason instanceof HostUnreachableError;
-}
-
-function messageOf(error: unknown): string {
-  if (error && typeof error === 'object' && 'sentence' in error && typeof error.sentence === 'string') return error.sentence;
-  return error instanceof Error ? error.message : String(error);
 }
