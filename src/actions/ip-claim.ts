@@ -1,20 +1,23 @@
 import { z } from 'zod';
+import { sentenceOf } from '../error-sentence.js';
 import { HostUnreachableError, StepFailedError } from '../errors.js';
-import { announce, arpAnswer, arpResponders, segmentInterface } from '../site/arp.js';
+import { announce, arpAnswer, arpResponders } from '../site/arp.js';
+import { arpAsker } from '../site/arp-asker.js';
+import { strangerOnSegment } from '../site/arp-stranger.js';
 import {
   addAddress,
   inspectInterface,
   interfaceProblem,
   ipHolders,
   macOf,
-  macsOf,
   portableIp,
   removeAddress,
   type IpHolders,
   type PortableIp,
 } from '../site/portable-ip.js';
-import { render } from '../playbook/templates.js';
-import type { Transport } from '../transports/types.js';
+import { putBack } from '../site/put-back.js';
+import { plannedHolders } from './planned-holders.js';
+import { takeFinding } from './take-finding.js';
 import { defineAction, type ApplyResult, type CheckResult, type StepContext, type VerifyResult } from './types.js';
 
 // ip.claim (and ip.move, which is a claim that names the old holder): the portable IP
@@ -30,12 +33,17 @@ export const ipClaim = defineAction({
   needsHost: true,
   changes: true,
   check: (ctx) => checkClaim(ctx, ctx.host!, null),
-  apply: (ctx) => applyClaim(ctx, ctx.host!, null),
-  verify: (ctx) => verifyClaim(ctx, ctx.host!, null),
+  apply: (ctx, _p, check) => applyClaim(ctx, ctx.host!, null, check),
+  verify: (ctx, _p, applied) => verifyClaim(ctx, ctx.host!, null, applied),
 });
 
+/** What apply records for verify: the hosts it took the address from (they may ask ARP). */
+export interface ClaimRecord {
+  released: string[];
+}
+
 /** Read-only: can `target` take the address, and does it already hold it alone? */
-export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult> {
+export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult<IpHolders>> {
   const ip = portableIp(ctx.inventory);
   if (from === target) return { status: 'blocked', summary: `from and to are both ${target}` };
   if (from !== null && !(await ctx.hosts.reachable(from))) {
@@ -54,8 +62,6 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const problem = interfaceProblem(report, target, iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 
-  // The run-phase check comes right before apply: apply acts on what it found, without asking again.
-  if (ctx.phase === 'run') ctx.hosts.cache.set(foundKey(ctx), found);
   const planned = plannedHolders(ctx, found.holders);
   const others = planned.holders.filter((h) => h !== target);
   const onTarget = planned.holders.includes(target);
@@ -72,48 +78,19 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   let arp = '';
   if (probe) {
     const current = found.holders.filter((h) => h !== target);
-    const stranger = await strangerOnSegment(ctx, probe!, ip, current, report.mac, found.unreachable);
+    const stranger = await strangerOnSegment(ctx.hosts, probe, ip, current, report.mac, found.unreachable);
     if (stranger) return { status: 'blocked', summary: stranger };
     arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
-  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}` };
-}
-
-/**
- * In the plan, who will hold the address when this step's turn comes: earlier ip.release,
- * ip.claim and ip.move steps of the same run applied to who holds it now. `after` names
- * the last earlier step that changes it.
- */
-export function plannedHolders(ctx: StepContext, holders: string[]): { holders: string[]; after: string | null } {
-  if (ctx.phase !== 'plan') return { holders, after: null };
-  const scope = { params: ctx.runParams, inventory: ctx.inventory.doc, stepOutput: () => undefined };
-  const hostOf = (value: unknown): string | null => {
-    if (typeof value !== 'string') return null;
-    try {
-      const rendered = render(value, scope);
-      return typeof rendered === 'string' && rendered !== '' ? rendered : null;
-    } catch {
-      return null;
-    }
-  };
-  let now = [...holders];
-  let after: string | null = null;
-  for (const step of ctx.earlier) {
-    const host = step.action === 'ip.move' ? hostOf(step.params['to']) : hostOf(step.host);
-    if (host === null) continue;
-    if (step.action === 'ip.release' && now.includes(host)) now = now.filter((h) => h !== host);
-    else if ((step.action === 'ip.claim' || step.action === 'ip.move') && (now.length !== 1 || now[0] !== host)) now = [host];
-    else continue;
-    after = step.id;
-  }
-  return { holders: now, after };
+  // The run-phase check comes right before apply: apply acts on the holders it found, without asking again.
+  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}`, finding: found };
 }
 
 /** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
-export async function applyClaim(ctx: StepContext, target: string, from: string | null): Promise<ApplyResult> {
+export async function applyClaim(ctx: StepContext, target: string, from: string | null, check: CheckResult<IpHolders>): Promise<ApplyResult<ClaimRecord>> {
   const ip = portableIp(ctx.inventory);
   const host = await ctx.hosts.get(target);
-  const found = (takeCached(ctx, foundKey(ctx)) as IpHolders | undefined) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
+  const found = takeFinding(check) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
   const others = found.holders.filter((h) => h !== target);
   const transports = await Promise.all(others.map((name) => ctx.hosts.get(name)));
 
@@ -124,7 +101,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
   const failed = removals.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isUnreachable(r));
   if (failed) {
     await putBack(released, ip);
-    throw new StepFailedError(`${messageOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
+    throw new StepFailedError(`${sentenceOf(failed.reason)}; ${ip.cidr} was left where it was`, { cause: failed.reason });
   }
   if (died.length > 0) {
     const answering = found.perHost.get(target) === true ? [] : await arpResponders(host, ip.ifaceOf(target), ip.address, ip.arpProbeMs);
@@ -136,21 +113,21 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     }
     ctx.warn(`${died.join(', ')} stopped answering SSH while releasing ${ip.cidr}; nobody answers ARP for it, so it is claimed on ${target} (release it on ${died.join(', ')} when it is back)`);
   }
-  ctx.hosts.cache.set(releasedKey(ctx), others.filter((h) => !died.includes(h)));
+  const record = { released: others.filter((h) => !died.includes(h)) };
   try {
     if (found.perHost.get(target) !== true) await addAddress(host, ip);
   } catch (error) {
     const back = await putBack(released, ip);
-    throw new StepFailedError(`${messageOf(error)}; ${back}`, { cause: error });
+    throw new StepFailedError(`${sentenceOf(error)}; ${back}`, { cause: error });
   }
   await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
   const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
   const what = others.length > 0 ? `released on ${others.join(', ')}, ${kept}` : kept;
-  return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background` };
+  return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background`, record };
 }
 
 /** The address is on the target alone, and ARP for it is answered with the target's MAC. */
-export async function verifyClaim(ctx: StepContext, target: string, from: string | null): Promise<VerifyResult> {
+export async function verifyClaim(ctx: StepContext, target: string, from: string | null, applied: ApplyResult<ClaimRecord>): Promise<VerifyResult> {
   const ip = portableIp(ctx.inventory);
   const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
   if (found.holders.length !== 1 || found.holders[0] !== target) {
@@ -158,8 +135,8 @@ export async function verifyClaim(ctx: StepContext, target: string, from: string
     return { ok: false, summary: `${ip.cidr} is ${where}, not on ${target} alone` };
   }
   const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
-  const released = (ctx.hosts.cache.get(releasedKey(ctx)) as string[] | undefined) ?? [];
-  const asker = await arpAsker(ctx, ip, target, released);
+  const released = applied.record?.released ?? [];
+  const asker = await arpAsker(ctx.hosts, ip, target, released);
   if (!asker) {
     ctx.warn(`${ip.cidr} is on ${target} only, but no other host could ask ARP for it: nothing confirmed that ${target}'s MAC is the one answering`);
     return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
@@ -175,21 +152,6 @@ function asked(target: string, from: string | null): string[] {
   return from === null ? [target] : [from, target];
 }
 
-/** A finding the check left for apply, used once (a retry asks again). */
-function takeCached(ctx: StepContext, key: string): unknown {
-  const value = ctx.hosts.cache.get(key);
-  ctx.hosts.cache.delete(key);
-  return value;
-}
-
-function foundKey(ctx: StepContext): string {
-  return `ip.claim:found:${ctx.stepId}`;
-}
-
-function releasedKey(ctx: StepContext): string {
-  return `ip.claim:released:${ctx.stepId}`;
-}
-
 function describeChange(ip: PortableIp, target: string, others: string[], onTarget: boolean): string {
   if (others.length === 0) return `will add ${ip.cidr} on ${target} (no host holds it)`;
   if (onTarget || others.length > 1) {
@@ -199,63 +161,6 @@ function describeChange(ip: PortableIp, target: string, others: string[], onTarg
   return `will move ${ip.cidr} from ${others[0]} to ${target}`;
 }
 
-/**
- * ARP probe from the target: a MAC that answers and belongs to no known holder means another
- * machine uses the address, and claiming it would make two machines answer.
- */
-async function strangerOnSegment(ctx: StepContext, probe: Promise<string[] | Error>, ip: PortableIp, holders: string[], ownMac: string | null, unreachable: string[]): Promise<string | null> {
-  const [responders, holderMacs] = await Promise.all([
-    probe.then((answer) => {
-      if (answer instanceof Error) throw answer;
-      return answer;
-    }),
-    Promise.all(holders.map(async (name) => macsOf(await ctx.hosts.get(name)))),
-  ]);
-  const known = [...holderMacs.flat(), ownMac];
-  const strangers = responders.filter((mac) => !known.includes(mac));
-  if (strangers.length === 0) return null;
-  const maybe = unreachable.length > 0 ? ` (${unreachable.join(', ')} does not answer SSH: it may be that host)` : '';
-  const macs = strangers.join(', ');
-  return `another machine (MAC ${macs}) answers ARP for ${ip.address}${maybe}: find it and remove the address there first`;
-}
-
-interface ArpAsker {
-  name: string;
-  transport: Transport;
-  iface: string;
-}
-
-/** Who asks ARP in the verify: the control machine when it is on the segment, else a released holder (else another known host). */
-async function arpAsker(ctx: StepContext, ip: PortableIp, target: string, released: string[]): Promise<ArpAsker | null> {
-  const { LocalTransport } = await import('../transports/local.js');
-  const local = new LocalTransport('control machine');
-  const dev = await segmentInterface(local, ip.address);
-  if (dev && (await local.exec('command -v arping', { timeoutMs: 5000 })).exitCode === 0) {
-    return { name: `the control machine (${dev})`, transport: local, iface: dev };
-  }
-  const candidates = [...released, ...ip.hosts.filter((h) => h !== target && !released.includes(h))];
-  for (const name of candidates) {
-    if (await ctx.hosts.reachable(name)) return { name, transport: await ctx.hosts.get(name), iface: ip.ifaceOf(name) };
-  }
-  return null;
-}
-
-/** Re-adds the address on hosts it was taken from; says what happened, for the failure message. */
-async function putBack(hosts: Transport[], ip: PortableIp): Promise<string> {
-  if (hosts.length === 0) return `${ip.cidr} is on no host`;
-  const results = await Promise.allSettled(hosts.map((t) => addAddress(t, ip)));
-  const names = hosts.map((t) => t.host);
-  const failed = names.filter((_, i) => results[i]!.status === 'rejected');
-  return failed.length === 0
-    ? `${ip.cidr} was put back on ${names.join(', ')}`
-    : `${ip.cidr} could not be put back on ${failed.join(', ')}: add it by hand (${failed.map((h) => `\`ip addr add ${ip.cidr} dev ${ip.ifaceOf(h)}\` on ${h}`).join(', ')})`;
-}
-
 function isUnreachable(result: PromiseSettledResult<unknown>): boolean {
   return result.status === 'rejected' && result.reason instanceof HostUnreachableError;
-}
-
-function messageOf(error: unknown): string {
-  if (error && typeof error === 'object' && 'sentence' in error && typeof error.sentence === 'string') return error.sentence;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -12,6 +12,6 @@ export const ipMove = defineAction({
   hostsIn: (p) => [p.from, p.to],
   changes: true,
   check: (ctx, p) => checkClaim(ctx, p.to, p.from),
-  apply: (ctx, p) => applyClaim(ctx, p.to, p.from),
-  verify: (ctx, p) => verifyClaim(ctx, p.to, p.from),
+  apply: (ctx, p, check) => applyClaim(ctx, p.to, p.from, check),
+  verify: (ctx, p, applied) => verifyClaim(ctx, p.to, p.from, applied),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { holdsOn, portableIp, removeAddress } from '../site/portable-ip.js';
-import { stepHost } from './host-transport.js';
-import { plannedHolders } from './ip-claim.js';
+import { stepTransport } from './step-host.js';
+import { plannedHolders } from './planned-holders.js';
 import { defineAction } from './types.js';
 
 /** The step's host lets go of the portable IP (fencing an old primary), on whichever interfaces have it. */
@@ -14,7 +14,7 @@ export const ipRelease = defineAction({
   changes: true,
   async check(ctx) {
     const ip = portableIp(ctx.inventory);
-    const host = await stepHost(ctx);
+    const host = await stepTransport(ctx);
     const planned = plannedHolders(ctx, (await holdsOn(host, ip)) ? [ctx.host!] : []);
     const after = planned.after ? ` after step ${planned.after}` : '';
     if (!planned.holders.includes(ctx.host!)) return { status: 'done', summary: `${ip.cidr} is not on ${ctx.host}${after}` };
@@ -22,12 +22,12 @@ export const ipRelease = defineAction({
   },
   async apply(ctx) {
     const ip = portableIp(ctx.inventory);
-    const removed = await removeAddress(await stepHost(ctx), ip);
+    const removed = await removeAddress(await stepTransport(ctx), ip);
     return { summary: removed.length > 0 ? `removed ${ip.address} from ${removed.join(', ')} on ${ctx.host}` : `${ip.address} was already gone from ${ctx.host}` };
   },
   async verify(ctx) {
     const ip = portableIp(ctx.inventory);
-    const held = await holdsOn(await stepHost(ctx), ip);
+    const held = await holdsOn(await stepTransport(ctx), ip);
     return { ok: !held, summary: held ? `${ip.cidr} is still on ${ctx.host}` : `${ip.cidr} is not on ${ctx.host}` };
   },
 });

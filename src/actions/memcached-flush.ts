@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { hostOfServer } from '../inventory/sections.js';
 import { flushAll, hasKey, memcachedState, setKey } from '../site/memcached.js';
-import { defineAction, type StepContext } from './types.js';
+import { defineAction, type ApplyResult, type CheckResult, type StepContext } from './types.js';
 
 // memcached forgets every page of the old primary. Never `done`: it always runs.
 // Proof of a flush is a sentinel key written just before it and gone after it;
@@ -22,28 +22,27 @@ export const memcachedFlush = defineAction({
   needsHost: false,
   changes: true,
   neverDone: true,
-  async check(ctx, p) {
+  async check(ctx, p): Promise<CheckResult<string[]>> {
     const { flush, skipped, problems } = await survey(ctx, serversOf(ctx, p.servers));
     if (problems.length > 0) return { status: 'blocked', summary: problems.join('; ') };
     const skippedNote = skipped.length > 0 ? `; skipping ${skipped.join(', ')} (host does not answer)` : '';
     // The run-phase check comes right before apply: apply flushes what it found, without asking again.
-    if (ctx.phase === 'run') ctx.hosts.cache.set(serversKey(ctx), flush.map((s) => s.server));
-    if (flush.length === 0) return { status: 'ready', summary: `no memcached server answers: nothing to flush${skippedNote}` };
+    const finding = flush.map((s) => s.server);
+    if (flush.length === 0) return { status: 'ready', summary: `no memcached server answers: nothing to flush${skippedNote}`, finding };
     const items = flush.map((s) => `${s.server}: ${s.items ?? '?'} items`).join(', ');
-    return { status: 'ready', summary: `will flush ${count(flush.length)} (${items})${skippedNote}` };
+    return { status: 'ready', summary: `will flush ${count(flush.length)} (${items})${skippedNote}`, finding };
   },
-  async apply(ctx, p) {
-    const servers = (ctx.hosts.cache.get(serversKey(ctx)) as string[] | undefined) ?? (await serversToFlush(ctx, p.servers));
+  async apply(ctx, p, check): Promise<ApplyResult<FlushRecord>> {
+    const servers = check.finding ?? (await serversToFlush(ctx, p.servers));
     const sentinel = `mirrorctl:flush-sentinel:${randomBytes(8).toString('hex')}`;
     await Promise.all(servers.map((s) => setKey(s, sentinel, '1', SENTINEL_TTL_S, PER_SERVER_TIMEOUT_MS)));
     const results = await Promise.allSettled(servers.map((s) => flushAll(s, PER_SERVER_TIMEOUT_MS)));
     const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
     if (failed.length > 0) throw new StepFailedError(failed.join('; '), { hint: 'flush it by hand (`echo flush_all | nc HOST PORT`) or restart it' });
-    ctx.hosts.cache.set(sentinelKey(ctx), { sentinel, servers });
-    return { summary: `flushed ${count(servers.length)}`, outputs: { flushed: servers.length } };
+    return { summary: `flushed ${count(servers.length)}`, outputs: { flushed: servers.length }, record: { sentinel, servers } };
   },
-  async verify(ctx) {
-    const flushed = ctx.hosts.cache.get(sentinelKey(ctx)) as { sentinel: string; servers: string[] } | undefined;
+  async verify(ctx, _p, applied) {
+    const flushed = applied.record;
     if (!flushed) return { ok: false, summary: 'no flush was recorded for this step' };
     const present = await Promise.all(flushed.servers.map((s) => hasKey(s, flushed.sentinel, PER_SERVER_TIMEOUT_MS)));
     const stale = flushed.servers.filter((_, i) => present[i]);
@@ -51,6 +50,12 @@ export const memcachedFlush = defineAction({
     return { ok: true, summary: `the sentinel key is gone on ${count(flushed.servers.length)}`, outputs: { flushed: flushed.servers.length } };
   },
 });
+
+/** The sentinel key written just before the flush, and the servers flushed. */
+interface FlushRecord {
+  sentinel: string;
+  servers: string[];
+}
 
 function serversOf(ctx: StepContext, servers: string[] | undefined): string[] {
   const list = servers ?? ctx.inventory.doc.memcached?.servers;
@@ -99,14 +104,6 @@ async function serversToFlush(ctx: StepContext, servers: string[] | undefined): 
   const { flush, problems } = await survey(ctx, serversOf(ctx, servers), false);
   if (problems.length > 0) throw new StepFailedError(problems.join('; '));
   return flush.map((s) => s.server);
-}
-
-function serversKey(ctx: StepContext): string {
-  return `memcached.flush:servers:${ctx.stepId}`;
-}
-
-function sentinelKey(ctx: StepContext): string {
-  return `memcached.flush:sentinel:${ctx.stepId}`;
 }
 
 function count(n: number): string {

@@ -1,6 +1,5 @@
 import { ConfigError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
-import { render } from '../playbook/templates.js';
 import type { EarlierStep, StepContext } from './types.js';
 
 // What the postgres.* actions share: the pair's other host, addresses, and what earlier steps will have done.
@@ -19,22 +18,8 @@ export function addressOf(inventory: Inventory, host: string): string {
   return address;
 }
 
-/** In the plan phase, an earlier step of this run that runs `action` on `host` (its host template rendered). */
+/** In the plan phase, an earlier step of this run that runs `action` on `host`. */
 export function earlierStepOn(ctx: StepContext, action: string, host: string): EarlierStep | undefined {
   if (ctx.phase !== 'plan') return undefined;
-  const scope = { params: ctx.runParams, inventory: ctx.inventory.doc, stepOutput: () => undefined };
-  return ctx.earlier.find((step) => {
-    if (step.action !== action || step.host === null) return false;
-    try {
-      return String(render(step.host, scope)) === host;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** The step's host (postgres actions all need one). */
-export function hostOf(ctx: StepContext): string {
-  if (!ctx.host) throw new ConfigError(`step ${ctx.stepId} needs a host`, { hint: 'add `host:` to the step' });
-  return ctx.host;
+  return ctx.earlier.find((step) => step.action === action && step.host === host);
 }

@@ -5,7 +5,8 @@ import { sawPromotion } from '../site/facts.js';
 import { lsnDiff } from '../site/lsn.js';
 import { pgQuery } from '../site/postgres.js';
 import { databaseSettings } from '../site/postgres-server.js';
-import { earlierStepOn, hostOf, otherDatabaseHost } from './postgres-common.js';
+import { earlierStepOn, otherDatabaseHost } from './postgres-common.js';
+import { stepHostName } from './step-host.js';
 import { defineAction, type StepContext } from './types.js';
 
 const PROMOTE_WAIT_S = 60;
@@ -19,7 +20,7 @@ export const postgresPromote = defineAction({
   needsHost: true,
   changes: true,
   async check(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const maxLag = p.max_lag_bytes ?? databaseSettings(ctx.inventory).max_lag_bytes;
     const state = await databaseState(ctx.hosts, ctx.inventory, host);
     if (state.role === 'down') return { status: 'blocked', summary: `PostgreSQL on ${host} is down: start it as a replica first` };
@@ -40,14 +41,14 @@ export const postgresPromote = defineAction({
     return { status: 'ready', summary: `will promote ${host} (pg_promote); ${lag.description}, within max_lag_bytes ${maxLag}` };
   },
   async apply(ctx) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const rows = await pgQuery<{ promoted: boolean }>(ctx.hosts, ctx.inventory, host, `SELECT pg_promote(true, ${PROMOTE_WAIT_S}) AS promoted`, [], (PROMOTE_WAIT_S + 10) * 1000);
     if (!rows[0]?.promoted) throw new StepFailedError(`pg_promote on ${host} did not finish within ${PROMOTE_WAIT_S} s`, { hint: `look at the server log on ${host}, then run again` });
     sawPromotion(ctx.hosts, host);
     return { summary: `promoted ${host}` };
   },
   async verify(ctx) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const state = await databaseState(ctx.hosts, ctx.inventory, host);
     if (state.role !== 'primary') return { ok: false, summary: `${host} is ${state.role === 'down' ? 'down' : 'still in recovery'}` };
     const rows = await pgQuery<{ xid: string; lsn: string }>(ctx.hosts, ctx.inventory, host, 'SELECT pg_current_xact_id()::text AS xid, pg_current_wal_lsn()::text AS lsn');

@@ -4,8 +4,8 @@ import { databaseState } from '../site/database-state.js';
 import { sawControl } from '../site/facts.js';
 import { controlData, databaseSettings, runService, serverRunning } from '../site/postgres-server.js';
 import { settledPostmaster } from '../site/postmaster.js';
-import { firstLine } from './host-transport.js';
-import { hostOf } from './postgres-common.js';
+import { lastLine } from '../transports/last-line.js';
+import { stepHostName } from './step-host.js';
 import { defineAction } from './types.js';
 
 /** A cluster state pg_controldata reports after a clean stop (or a rewind, which leaves "in archive recovery"). */
@@ -24,7 +24,7 @@ export const postgresStop = defineAction({
   needsHost: true,
   changes: true,
   async check(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     let state = await databaseState(ctx.hosts, ctx.inventory, host);
     const transport = await ctx.hosts.get(host);
@@ -57,7 +57,7 @@ export const postgresStop = defineAction({
     return { status: 'done', summary: `PostgreSQL on ${host} is stopped, not cleanly (${control.state}; last checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
   },
   async apply(ctx) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
     await runService(transport, database, 'stop', ctx.timeoutMs);
@@ -71,7 +71,7 @@ export const postgresStop = defineAction({
     return { summary: `stopped PostgreSQL on ${host}; final checkpoint at ${control.checkpointLsn}`, outputs: { lsn: control.checkpointLsn } };
   },
   async verify(ctx) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
     const [running, control] = await Promise.all([serverRunning(transport, database, ctx.timeoutMs), controlData(transport, database, ctx.timeoutMs)]);
@@ -79,7 +79,7 @@ export const postgresStop = defineAction({
     const ok = !running && control.state === 'shut down';
     const summary = ok
       ? `no postmaster on ${host}; pg_controldata: shut down at ${control.checkpointLsn}`
-      : `${running ? 'a postmaster still runs' : 'no postmaster'} on ${host}; pg_controldata: ${firstLine(control.state)}`;
+      : `${running ? 'a postmaster still runs' : 'no postmaster'} on ${host}; pg_controldata: ${lastLine(control.state)}`;
     return { ok, summary, outputs: { lsn: control.checkpointLsn } };
   },
 });

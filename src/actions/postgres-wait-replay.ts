@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { databaseState, type DatabaseState } from '../site/database-state.js';
 import { lsnDiff, parseLsn } from '../site/lsn.js';
-import { hostOf } from './postgres-common.js';
+import { stepHostName } from './step-host.js';
 import { defineAction, isPlaceholder } from './types.js';
 
 const lsnParam = z.string().refine((text) => isPlaceholder(text) || isLsn(text), 'must be a WAL location like 0/3000060');
@@ -15,7 +15,7 @@ export const postgresWaitReplay = defineAction({
   needsHost: true,
   changes: true,
   async check(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const state = await databaseState(ctx.hosts, ctx.inventory, host);
     if (state.role === 'down') return { status: 'blocked', summary: `PostgreSQL on ${host} is down: nothing would replay` };
     if (state.role === 'primary') return { status: 'done', summary: `${host} is not in recovery (already promoted): nothing to wait for` };
@@ -27,10 +27,10 @@ export const postgresWaitReplay = defineAction({
     return { status: 'ready', summary: `will wait until replay on ${host} passes ${p.lsn} (${distance(state, p.lsn)})` };
   },
   async apply(ctx, p) {
-    return { summary: `waiting for replay on ${hostOf(ctx)} past ${p.lsn}` };
+    return { summary: `waiting for replay on ${stepHostName(ctx)} past ${p.lsn}` };
   },
   async verify(ctx, p) {
-    const host = hostOf(ctx);
+    const host = stepHostName(ctx);
     const state = await databaseState(ctx.hosts, ctx.inventory, host);
     if (state.role === 'primary') return { ok: true, summary: `${host} left recovery` };
     if (state.role === 'down') return { ok: false, summary: `PostgreSQL on ${host} is down` };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HostUnreachableError } from '../errors.js';
-import { firstLine } from './host-transport.js';
+import { lastLine } from '../transports/last-line.js';
 import { defineAction } from './types.js';
 
 /** An inventory `checks` entry: runs on each of its hosts; an unreachable host is skipped with a warning unless it is the target. */
@@ -21,7 +21,7 @@ export const preflight = defineAction({
         try {
           const host = await ctx.hosts.get(name);
           const r = await host.exec(p.run, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
-          return { name, ok: r.exitCode === 0, detail: firstLine(r.stderr) || `exit ${r.exitCode ?? r.signal}`, down: false };
+          return { name, ok: r.exitCode === 0, detail: lastLine(r.stderr) || `exit ${r.exitCode ?? r.signal}`, down: false };
         } catch (error) {
           if (!(error instanceof HostUnreachableError) || name === p.target) throw error;
           return { name, ok: false, detail: 'does not answer', down: true };

@@ -3,8 +3,10 @@ import { StepFailedError } from '../errors.js';
 import { findKey, replaceValue } from '../site/ini-line.js';
 import { readRemoteFile, rewriteAndReload, type RemoteFile } from '../site/remote-file.js';
 import { CommandError } from '../transports/command-error.js';
-import { firstLine, stepHost } from './host-transport.js';
-import { defineAction, type StepContext } from './types.js';
+import { lastLine } from '../transports/last-line.js';
+import { stepTransport } from './step-host.js';
+import { takeFinding } from './take-finding.js';
+import { defineAction, type CheckResult, type StepContext } from './types.js';
 
 /** Switches the app's session storage between read-write (database) and read-only mode. */
 export const sessionsMode = defineAction({
@@ -14,9 +16,9 @@ export const sessionsMode = defineAction({
   needs: ['sessions'],
   needsHost: true,
   changes: true,
-  async check(ctx, p) {
+  async check(ctx, p): Promise<CheckResult<ReadFinding>> {
     const { file, key, wanted } = settings(ctx, p.mode);
-    const current = await readRemoteFile(await stepHost(ctx), file, ctx.timeoutMs);
+    const current = await readRemoteFile(await stepTransport(ctx), file, ctx.timeoutMs);
     if (!current) return { status: 'blocked', summary: `${file} is missing on ${ctx.host}` };
     const line = findKey(current.text, key);
     if (line.found === 'none') return { status: 'blocked', summary: `${file} on ${ctx.host} has no uncommented \`${key} =\` line` };
@@ -25,45 +27,40 @@ export const sessionsMode = defineAction({
     if (line.value === wanted) return { status: 'done', summary: `${key} is already ${wanted} (${p.mode})`, outputs };
     if (!current.writable) return { status: 'blocked', summary: `${file} on ${ctx.host} is not writable` };
     // The run-phase check comes right before apply: apply rewrites what it read (guarded by its checksum).
-    if (ctx.phase === 'run') ctx.hosts.cache.set(readKey(ctx), { file: current, index: line.index, value: line.value });
-    return { status: 'ready', summary: `${key}: ${line.value} → ${wanted} (${p.mode})`, outputs };
+    const finding = { file: current, index: line.index, value: line.value };
+    return { status: 'ready', summary: `${key}: ${line.value} → ${wanted} (${p.mode})`, outputs, finding };
   },
-  async apply(ctx, p) {
+  async apply(ctx, p, check) {
     const { file, key, wanted, reload } = settings(ctx, p.mode);
-    const host = await stepHost(ctx);
-    const cached = ctx.hosts.cache.get(readKey(ctx)) as ReadFinding | undefined;
-    ctx.hosts.cache.delete(readKey(ctx));
-    const read = cached ?? (await readAgain(ctx, file, key));
+    const host = await stepTransport(ctx);
+    const read = takeFinding(check) ?? (await readAgain(ctx, file, key));
     const after = replaceValue(read.file.text, read.index, wanted);
     // One round trip: atomic rewrite, then the reload; a failed reload puts the previous file back.
     const result = await host.exec(rewriteAndReload(file, read.file.sha256, reload), { timeoutMs: ctx.timeoutMs, input: after, signal: ctx.signal });
     if (result.exitCode === 4) {
-      throw new StepFailedError(`reload \`${reload}\` failed on ${ctx.host} (${firstLine(result.stderr) || 'no message'}); ${file} was put back as it was`);
+      throw new StepFailedError(`reload \`${reload}\` failed on ${ctx.host} (${lastLine(result.stderr) || 'no message'}); ${file} was put back as it was`);
     }
     if (result.exitCode !== 0) throw new CommandError(result);
     return { summary: `${key} = ${wanted}${reload ? ', reloaded' : ''}`, outputs: { previous: modeOf(ctx, read.value) } };
   },
   async verify(ctx, p) {
     const { file, key, wanted } = settings(ctx, p.mode);
-    const now = await readRemoteFile(await stepHost(ctx), file, ctx.timeoutMs);
+    const now = await readRemoteFile(await stepTransport(ctx), file, ctx.timeoutMs);
     const line = now ? findKey(now.text, key) : { found: 'none' as const };
     const ok = line.found === 'one' && line.value === wanted;
     return { ok, summary: ok ? `${file} says ${key} = ${wanted}` : `${file} does not say ${key} = ${wanted}` };
   },
 });
 
+/** The file as the check read it (with its checksum) and its one line for the key: apply rewrites that. */
 interface ReadFinding {
   file: RemoteFile;
   index: number;
   value: string;
 }
 
-function readKey(ctx: StepContext): string {
-  return `sessions.mode:read:${ctx.stepId}`;
-}
-
 async function readAgain(ctx: StepContext, file: string, key: string): Promise<ReadFinding> {
-  const current = await readRemoteFile(await stepHost(ctx), file, ctx.timeoutMs);
+  const current = await readRemoteFile(await stepTransport(ctx), file, ctx.timeoutMs);
   const line = current ? findKey(current.text, key) : { found: 'none' as const };
   if (!current || line.found !== 'one') throw new StepFailedError(`${file} on ${ctx.host} changed since the check`);
   return { file: current, index: line.index, value: line.value };

@@ -5,16 +5,23 @@ import type { HostPool } from '../transports/pool.js';
 export type CheckStatus = 'ready' | 'done' | 'blocked' | 'skipped';
 export type Outputs = Record<string, string | number>;
 
-/** What a check found. `done` still carries the step's outputs. */
-export interface CheckResult {
+/**
+ * What a check found. `done` still carries the step's outputs. `finding` is what the
+ * check learnt of the site that apply acts on without asking again (the engine hands
+ * the run-phase check to apply; a plan-phase check never reaches apply).
+ */
+export interface CheckResult<F = unknown> {
   status: CheckStatus;
   summary: string;
   outputs?: Outputs;
+  finding?: F;
 }
 
-export interface ApplyResult {
+/** What apply did. `record` is what verify needs to know of it (e.g. a sentinel it wrote). */
+export interface ApplyResult<R = unknown> {
   summary: string;
   outputs?: Outputs;
+  record?: R;
 }
 
 export interface VerifyResult {
@@ -23,11 +30,17 @@ export interface VerifyResult {
   outputs?: Outputs;
 }
 
-/** A step planned earlier in the same run, so a check can tell what will have happened by its turn. */
+/**
+ * A step planned earlier in the same run, so a check can tell what will have happened by its
+ * turn. The engine renders its `host` and `with` with the run's parameters and the inventory
+ * (an output of a step is the placeholder `<steps.ID.NAME>`).
+ */
 export interface EarlierStep {
   id: string;
   action: string;
+  /** Its rendered host; null when it has none, or its template does not render. */
   host: string | null;
+  /** Its rendered `with`; a value whose template does not render is left out. */
   params: Record<string, unknown>;
 }
 
@@ -55,8 +68,11 @@ export function isPlaceholder(value: unknown): value is string {
   return typeof value === 'string' && /^<steps\.[^<>]+>$/.test(value);
 }
 
-/** One action of spec section 6: a read-only check, an apply, a verify. */
-export interface Action<P = Record<string, unknown>> {
+/**
+ * One action of spec section 6: a read-only check, an apply, a verify. `F` is what the
+ * check finds for apply, `R` what apply records for verify.
+ */
+export interface Action<P = Record<string, unknown>, F = unknown, R = unknown> {
   name: string;
   /** Validates and defaults the step's `with`. */
   params: z.ZodType<P>;
@@ -73,13 +89,13 @@ export interface Action<P = Record<string, unknown>> {
   changes: boolean;
   /** True for actions whose check never answers `done` (a flush, an assertion): not repeated before `--from-step`. */
   neverDone?: boolean;
-  check(ctx: StepContext, params: P): Promise<CheckResult>;
-  apply?(ctx: StepContext, params: P, check: CheckResult): Promise<ApplyResult>;
+  check(ctx: StepContext, params: P): Promise<CheckResult<F>>;
+  apply?(ctx: StepContext, params: P, check: CheckResult<F>): Promise<ApplyResult<R>>;
   /** Called until ok or the step's timeout runs out. */
-  verify?(ctx: StepContext, params: P, applied: ApplyResult): Promise<VerifyResult>;
+  verify?(ctx: StepContext, params: P, applied: ApplyResult<R>): Promise<VerifyResult>;
 }
 
-/** Helper for action modules: keeps the parameter type tied to the schema. */
-export function defineAction<S extends z.ZodType>(action: Action<z.infer<S>> & { params: S }): Action<z.infer<S>> {
+/** Helper for action modules: keeps the parameter type tied to the schema, and check, apply and verify to each other. */
+export function defineAction<S extends z.ZodType, F = never, R = never>(action: Action<z.infer<S>, F, R> & { params: S }): Action<z.infer<S>, F, R> {
   return action;
 }

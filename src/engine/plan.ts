@@ -1,6 +1,6 @@
 import type { Action, CheckResult, EarlierStep, Outputs } from '../actions/types.js';
 import type { StepSpec } from '../playbook/schema.js';
-import { SKIPPED, type TemplateScope } from '../playbook/templates.js';
+import { SKIPPED, render, type TemplateScope } from '../playbook/templates.js';
 import type { RunContext } from './context.js';
 import { since } from './duration.js';
 import { checkStep } from './check-step.js';
@@ -44,7 +44,7 @@ export async function makePlan(run: RunContext): Promise<Plan> {
     const planned = Promise.all(waitFor).then(() => planStep(run, spec, action, outputs, before, (m) => pushWarning(warnings, spec.id, m), resuming));
     pending.set(spec.id, planned);
     // Steps before --from-step are never applied: later checks must not count on them.
-    if (!resuming) earlier.push({ id: spec.id, action: spec.action, host: spec.host, params: spec.with });
+    if (!resuming) earlier.push(earlierStep(run, spec));
   }
 
   const steps: PlannedStep[] = [];
@@ -105,6 +105,28 @@ export function templateScope(run: RunContext, outputs: Map<string, Outputs | ty
       return found?.[name];
     },
   };
+}
+
+/**
+ * A step as later checks of the plan see it: its host and `with` rendered with the run's
+ * parameters and the inventory, outputs of steps as placeholders (none has run yet).
+ */
+function earlierStep(run: RunContext, spec: StepSpec): EarlierStep {
+  const scope: TemplateScope = { params: run.playbook.params, inventory: run.inventory.doc, stepOutput: () => undefined };
+  const rendered = (value: unknown): unknown => {
+    try {
+      return render(value, scope);
+    } catch {
+      return undefined;
+    }
+  };
+  const host = spec.host === null ? undefined : rendered(spec.host);
+  const params = Object.fromEntries(
+    Object.entries(spec.with)
+      .map(([key, value]) => [key, rendered(value)] as const)
+      .filter(([, value]) => value !== undefined),
+  );
+  return { id: spec.id, action: spec.action, host: host === undefined || host === null || host === '' ? null : String(host), params };
 }
 
 function pushWarning(map: Map<string, string[]>, id: string, message: string): void {

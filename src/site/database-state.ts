@@ -1,23 +1,10 @@
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
+import type { DatabaseState } from './database-state-type.js';
 import { sawState } from './facts.js';
 import { DatabaseDownError, pgQuery } from './postgres.js';
 
-/** What one database host says about itself. LSNs are PostgreSQL's text form ("0/3000060"). */
-export interface DatabaseState {
-  host: string;
-  role: 'primary' | 'replica' | 'down';
-  timeline: number | null;
-  /** Primary: pg_current_wal_lsn(). */
-  currentLsn: string | null;
-  receiveLsn: string | null;
-  replayLsn: string | null;
-  replayPaused: boolean | null;
-  /** Replica: pg_stat_wal_receiver.sender_host. */
-  upstreamAddress: string | null;
-  /** Replica whose WAL receiver is 'streaming'. */
-  streaming: boolean;
-}
+export type { DatabaseState };
 
 // One statement for everything. The timeline: a primary's is in the name of its current WAL
 // file (pg_control_checkpoint() lags until the first checkpoint after a promotion); a replica's

@@ -1,8 +1,9 @@
 import type { HostPool } from '../transports/pool.js';
-import type { DatabaseState } from './database-state.js';
+import type { DatabaseState } from './database-state-type.js';
+import { PerRun } from './per-run.js';
 import type { ControlData } from './postgres-server.js';
 
-// What this run saw of the databases, in order, kept in the pool's per-run cache: every
+// What this run saw of the databases, in order, kept for the run's pool: every
 // state a query returned, every pg_controldata read, every promotion. The data-loss
 // verdict (spec 10) is judged from these and from the site as it ends.
 
@@ -12,16 +13,11 @@ export type SiteFact =
   | { kind: 'control'; at: number; host: string; control: ControlData }
   | { kind: 'promoted'; at: number; host: string };
 
-const KEY = 'site-facts';
+const facts = new PerRun<SiteFact[]>(() => []);
 
 /** This run's list of facts (created on first use). */
 export function siteFacts(pool: HostPool): SiteFact[] {
-  let facts = pool.cache.get(KEY) as SiteFact[] | undefined;
-  if (!facts) {
-    facts = [];
-    pool.cache.set(KEY, facts);
-  }
-  return facts;
+  return facts.of(pool);
 }
 
 /** Records a database state a query returned. */

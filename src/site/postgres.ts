@@ -3,10 +3,12 @@ import type { Client } from 'pg';
 import { ConfigError, HostTrustError, HostUnreachableError, MirrorError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
+import { databasePassword } from './database-password.js';
+import { PerRun } from './per-run.js';
 
 // PostgreSQL reached through each host's SSH connection (a forwarded channel to
-// 127.0.0.1:database.port on the host): one pg.Client per host per run, kept in
-// pool.cache and ended when the run ends.
+// 127.0.0.1:database.port on the host): one pg.Client per host per run, kept per
+// pool and ended when the run ends.
 
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -54,17 +56,19 @@ export async function pgQuery<T = Record<string, unknown>>(
   }
 }
 
+/** Each run's connections, by host; ended when the run's pool closes. */
+const connections = new PerRun<Map<string, Promise<Connection>>>(() => new Map(), endAll);
+
 /** The cached connection of `host`, or a new one (the previous one errored or the server restarted). */
 function connectionFor(pool: HostPool, inventory: Inventory, host: string): Promise<Connection> {
-  const key = cacheKey(host);
-  let pending = pool.cache.get(key) as Promise<Connection> | undefined;
+  const open = connections.of(pool);
+  let pending = open.get(host);
   if (!pending) {
     pending = connect(pool, inventory, host);
-    pool.cache.set(key, pending);
+    open.set(host, pending);
     pending.catch(() => {
-      if (pool.cache.get(key) === pending) pool.cache.delete(key);
+      if (open.get(host) === pending) open.delete(host);
     });
-    registerCloser(pool);
   }
   return pending;
 }
@@ -72,7 +76,7 @@ function connectionFor(pool: HostPool, inventory: Inventory, host: string): Prom
 async function connect(pool: HostPool, inventory: Inventory, host: string): Promise<Connection> {
   const database = inventory.doc.database;
   if (!database) throw new ConfigError(`${inventory.file} has no database section`, { hint: 'add database: (spec section 5)' });
-  const password = passwordOf(inventory);
+  const password = databasePassword(database);
   const transport = await pool.get(host);
   // What the tunnel failed with, so that pg's generic "connection error" can be told apart.
   let openError: unknown = null;
@@ -112,12 +116,12 @@ async function connect(pool: HostPool, inventory: Inventory, host: string): Prom
 
 /** Forgets `connection` if it is still the cached one for `host`, and closes it. */
 function dropConnection(pool: HostPool, host: string, connection: Connection): void {
-  const key = cacheKey(host);
-  const cached = pool.cache.get(key) as Promise<Connection> | undefined;
-  if (cached) {
+  const open = connections.peek(pool);
+  const cached = open?.get(host);
+  if (open && cached) {
     cached.then(
       (c) => {
-        if (c === connection && pool.cache.get(key) === cached) pool.cache.delete(key);
+        if (c === connection && open.get(host) === cached) open.delete(host);
       },
       () => undefined,
     );
@@ -125,39 +129,16 @@ function dropConnection(pool: HostPool, host: string, connection: Connection): v
   connection.client.end().catch(() => undefined);
 }
 
-/** Once per pool: end every cached client when the run ends. */
-function registerCloser(pool: HostPool): void {
-  if (pool.cache.has(CLOSER_KEY)) return;
-  pool.cache.set(CLOSER_KEY, true);
-  pool.onClose(async () => {
-    const clients = [...pool.cache.entries()].filter(([k]) => k.startsWith(KEY_PREFIX)).map(([, v]) => v as Promise<Connection>);
-    await Promise.all(
-      clients.map((pending) =>
-        pending.then(
-          (c) => Promise.race([c.client.end(), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]),
-          () => undefined,
-        ),
+/** Ends every client of a run when it ends (each given 2 s). */
+async function endAll(open: Map<string, Promise<Connection>>): Promise<void> {
+  await Promise.all(
+    [...open.values()].map((pending) =>
+      pending.then(
+        (c) => Promise.race([c.client.end(), new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]),
+        () => undefined,
       ),
-    );
-  });
-}
-
-const KEY_PREFIX = 'postgres:client:';
-const CLOSER_KEY = 'postgres:closer';
-
-function cacheKey(host: string): string {
-  return `${KEY_PREFIX}${host}`;
-}
-
-/** The database password from the environment variable the inventory names (never the value in messages). */
-function passwordOf(inventory: Inventory): string | undefined {
-  const name = inventory.doc.database?.password_env;
-  if (!name) return undefined;
-  const value = process.env[name];
-  if (value === undefined) {
-    throw new ConfigError(`environment variable ${name} (database.password_env) is not set`, { hint: `export ${name}=... before running mirrorctl` });
-  }
-  return value;
+    ),
+  );
 }
 
 /** True for an error the server sent about the statement itself (the session is still usable). */

@@ -6,6 +6,8 @@ import type { Transport } from './types.js';
 const STILL_ANSWERS_MS = 10_000;
 
 export type TransportFactory = (host: HostEntry, inventory: Inventory) => Promise<Transport>;
+/** Opens a transport on the control machine itself (the machine mirrorctl runs on). */
+export type ControlMachineFactory = () => Promise<Transport>;
 
 /** Opens every host's transport once per run and remembers hosts that did not answer. */
 export class HostPool {
@@ -15,14 +17,22 @@ export class HostPool {
   private readonly settled = new Map<string, 'reachable' | 'unreachable' | 'untrusted'>();
   /** Hosts whose connection was lost during the run. */
   private readonly lost = new Set<string>();
-  /** Per-run caches of site helpers (e.g. one PostgreSQL client per host), keyed by name. */
-  readonly cache = new Map<string, unknown>();
+  private readonly controlFactory: ControlMachineFactory;
+  private control: Promise<Transport> | null = null;
 
   constructor(
     private readonly inventory: Inventory,
     factory?: TransportFactory,
+    controlFactory?: ControlMachineFactory,
   ) {
     this.factory = factory ?? defaultFactory;
+    this.controlFactory = controlFactory ?? defaultControlFactory;
+  }
+
+  /** The control machine's own transport (e.g. to ask ARP from its segment), opened once per run. */
+  local(): Promise<Transport> {
+    this.control ??= this.controlFactory();
+    return this.control;
   }
 
   /** The host's transport; rejects with HostUnreachableError or HostTrustError (remembered for the run). */
@@ -97,9 +107,9 @@ export class HostPool {
   async closeAll(): Promise<void> {
     const closers = this.closers.splice(0);
     await Promise.all(closers.map((c) => c().catch(() => undefined)));
-    this.cache.clear();
-    const all = [...this.open.values()];
+    const all = [...this.open.values(), ...(this.control ? [this.control] : [])];
     this.open.clear();
+    this.control = null;
     await Promise.all(all.map((p) => p.then((t) => t.close()).catch(() => undefined)));
   }
 }
@@ -113,3 +123,7 @@ async function defaultFactory(host: HostEntry, inventory: Inventory): Promise<Tr
   return connectSsh(host, inventory);
 }
 
+async function defaultControlFactory(): Promise<Transport> {
+  const { LocalTransport } = await import('./local.js');
+  return new LocalTransport('control machine');
+}
