@@ -1,4 +1,5 @@
 import type { Action, ApplyResult, CheckResult, StepContext, VerifyResult } from '../actions/types.js';
+import { sentenceOf } from '../error-sentence.js';
 import { StepFailedError } from '../errors.js';
 import type { StepSpec } from '../playbook/schema.js';
 import type { StepLife } from './step-life.js';
@@ -25,7 +26,7 @@ export async function applyAndVerify(
         applied = await action.apply(ctx, params, check);
       } catch (error) {
         lastError = error;
-        life.applied(ctx.host, since(started), `failed: ${messageOf(error)}`);
+        life.applied(ctx.host, since(started), `failed: ${sentenceOf(error)}`);
         continue;
       }
       life.applied(ctx.host, since(started), applied.summary);
@@ -37,7 +38,7 @@ export async function applyAndVerify(
     lastError = new StepFailedError(`step ${spec.id} did not verify: ${verified.result.summary}`);
   }
   if (ctx.signal.aborted) throw new StepFailedError(`step ${spec.id} was interrupted`);
-  throw lastError instanceof StepFailedError ? lastError : new StepFailedError(`step ${spec.id} failed: ${messageOf(lastError)}`, { cause: lastError });
+  throw lastError instanceof StepFailedError ? lastError : new StepFailedError(`step ${spec.id} failed: ${sentenceOf(lastError)}`, { cause: lastError });
 }
 
 async function verifyUntilTimeout(
@@ -52,15 +53,10 @@ async function verifyUntilTimeout(
     try {
       result = await action.verify!(ctx, params, applied);
     } catch (error) {
-      result = { ok: false, summary: messageOf(error) };
+      result = { ok: false, summary: sentenceOf(error) };
     }
     if (result.ok || since(started) + VERIFY_INTERVAL_MS > ctx.timeoutMs) break;
     await sleep(VERIFY_INTERVAL_MS, ctx.signal);
   }
   return { result, ms: since(started) };
-}
-
-export function messageOf(error: unknown): string {
-  if (error && typeof error === 'object' && 'sentence' in error && typeof error.sentence === 'string') return error.sentence;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,8 @@ import type { Outputs } from '../actions/types.js';
 import { AbortedError } from '../errors.js';
 import { SKIPPED } from '../playbook/templates.js';
 import type { StepSpec } from '../playbook/schema.js';
-import { applyAndVerify, messageOf } from './apply-step.js';
+import { sentenceOf } from '../error-sentence.js';
+import { applyAndVerify } from './apply-step.js';
 import { stepContext, type RunContext } from './context.js';
 import type { Interrupt } from './interrupt.js';
 import { templateScope } from './plan.js';
@@ -98,7 +99,7 @@ async function runStep(turn: StepTurn, resuming: string | null): Promise<{ outpu
     life.end(action.apply ? 'changed' : 'unchanged');
     return { outputs: { ...check.outputs, ...applied.outputs } };
   } catch (error) {
-    const message = messageOf(error);
+    const message = sentenceOf(error);
     life.end('failed', message);
     if (interrupt.controller.signal.aborted) return { stop: interrupted(changed, spec.id) };
     if (spec.ignoreErrors) {

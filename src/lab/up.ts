@@ -27,6 +27,7 @@ import { nodeAddress, readLabState, writeLabState, type LabState } from './state
 import { chooseSubnet } from './subnet.js';
 import { ensureUploads } from './uploads.js';
 import { ensureSessionsFile, ensureWebapp, webappEntry } from './webapp-service.js';
+import { messageOf } from '../error-sentence.js';
 
 // `lab up`: builds whatever of the lab is missing, in parallel where it can; a lab
 // that is already running is only checked (and what stopped is started again).
@@ -120,7 +121,7 @@ export async function labUpAt(dir: string, progress: Progress): Promise<LabState
     } catch (error) {
       await writeLabState(names, state).catch(() => undefined);
       if (error instanceof MirrorError) throw error;
-      throw new StepFailedError(`lab up failed: ${error instanceof Error ? error.message : String(error)}`, {
+      throw new StepFailedError(`lab up failed: ${messageOf(error)}`, {
         hint: `run \`mirrorctl lab down --dir ${dir}\` and try again`,
         cause: error,
       });

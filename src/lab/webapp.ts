@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { pathToFileURL } from 'node:url';
 import type { QueryResult } from 'pg';
 import { memcacheGet, memcacheSet } from './memcache-client.js';
+import { messageOf } from '../error-sentence.js';
 
 /** Where the app finds its settings and writes its pid, and its port: read from the environment when it starts, never at import. */
 interface AppPlaces {
@@ -84,10 +85,6 @@ function cookie(request: IncomingMessage, name: string): string | null {
   return null;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 async function main(places: AppPlaces): Promise<void> {
   const { settingsFile, pidFile } = places;
   const { default: pg } = await import('pg');
@@ -140,7 +137,7 @@ async function main(places: AppPlaces): Promise<void> {
         try {
           await memcacheSet(settings.memcached, sessionKey(sid), JSON.stringify({ user }));
         } catch (error) {
-          send(response, 500, { ...base, error: `cannot write session: ${errorText(error)}` });
+          send(response, 500, { ...base, error: `cannot write session: ${messageOf(error)}` });
           return;
         }
         send(response, 200, { ...base, sid, user, session_store: 'memcache' }, setCookie);
@@ -149,7 +146,7 @@ async function main(places: AppPlaces): Promise<void> {
       try {
         await query('INSERT INTO sessions (id, user_name, data, updated_at) VALUES ($1, $2, $3, now())', [sid, user, '{}']);
       } catch (error) {
-        send(response, 503, { ...base, error: `cannot write session: ${errorText(error)}` });
+        send(response, 503, { ...base, error: `cannot write session: ${messageOf(error)}` });
         return;
       }
       send(response, 200, { ...base, sid, user, session_store: 'database' }, setCookie);
@@ -160,7 +157,7 @@ async function main(places: AppPlaces): Promise<void> {
         const result = await query('INSERT INTO writes (note) VALUES ($1) RETURNING id', [url.searchParams.get('note') ?? '']);
         send(response, 200, { ...base, id: Number(result.rows[0].id) });
       } catch (error) {
-        send(response, 503, { ...base, error: `cannot write: ${errorText(error)}` });
+        send(response, 503, { ...base, error: `cannot write: ${messageOf(error)}` });
       }
       return;
     }
@@ -169,7 +166,7 @@ async function main(places: AppPlaces): Promise<void> {
         const result = await query('INSERT INTO probe_writes (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = probe_writes.n + 1, at = now() RETURNING n');
         send(response, 200, { ...base, n: Number(result.rows[0].n) });
       } catch (error) {
-        send(response, 503, { ...base, error: `cannot write: ${errorText(error)}` });
+        send(response, 503, { ...base, error: `cannot write: ${messageOf(error)}` });
       }
       return;
     }
@@ -195,7 +192,7 @@ async function main(places: AppPlaces): Promise<void> {
         await memcacheSet(settings.memcached, sessionKey(sid), JSON.stringify({ user }));
         send(response, 200, { ...base, page: url.pathname, user, session_store: 'memcache' });
       } catch (error) {
-        send(response, 500, { ...base, error: `cannot write session: ${errorText(error)}` });
+        send(response, 500, { ...base, error: `cannot write session: ${messageOf(error)}` });
       }
       return;
     }
@@ -208,12 +205,12 @@ async function main(places: AppPlaces): Promise<void> {
       send(response, 200, { ...base, page: url.pathname, user: result.rows[0].user_name, session_store: 'database' });
     } catch (error) {
       // What the original mirror did: "cannot write to ozone_session" on a read-only database.
-      send(response, 500, { ...base, error: `cannot write session: ${errorText(error)}` });
+      send(response, 500, { ...base, error: `cannot write session: ${messageOf(error)}` });
     }
   }
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error) => send(response, 500, { host: settings.host, error: errorText(error) }));
+    handle(request, response).catch((error) => send(response, 500, { host: settings.host, error: messageOf(error) }));
   });
   server.keepAliveTimeout = 1000;
   process.on('SIGHUP', () => {
@@ -221,7 +218,7 @@ async function main(places: AppPlaces): Promise<void> {
       settings = loadSettings(settingsFile);
       console.log(`${new Date().toISOString()} reloaded ${settingsFile}: session.backend = ${settings.sessionBackend}`);
     } catch (error) {
-      console.error(`${new Date().toISOString()} cannot reload ${settingsFile}: ${errorText(error)}`);
+      console.error(`${new Date().toISOString()} cannot reload ${settingsFile}: ${messageOf(error)}`);
     }
   });
   const stop = () => {

@@ -5,6 +5,7 @@ import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
 import { databasePassword } from './database-password.js';
 import { PerRun } from './per-run.js';
+import { messageOf } from '../error-sentence.js';
 
 // PostgreSQL reached through each host's SSH connection (a forwarded channel to
 // 127.0.0.1:database.port on the host): one pg.Client per host per run, kept per
@@ -151,7 +152,7 @@ function isSqlError(error: unknown): boolean {
 function asPostgresError(host: string, error: unknown): Error {
   if (error instanceof MirrorError) return error;
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (typeof code === 'string' && DOWN_CODES.has(code)) return new DatabaseDownError(host, message, { cause: error });
   if (/Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(message)) {
     return new DatabaseDownError(host, `the connection was closed: ${message}`, { cause: error });

@@ -1,4 +1,5 @@
 import type { CommandResult } from './types.js';
+import { lastLine } from './last-line.js';
 
 /** A command that exited non-zero, was killed, or timed out; carries its full result. */
 export class CommandError extends Error {
@@ -17,12 +18,8 @@ export function describeFailure(result: CommandResult): string {
     : result.signal
       ? `was killed by ${result.signal}`
       : `exited ${result.exitCode}`;
-  const detail = firstLine(result.stderr) || firstLine(result.stdout);
+  const detail = lastLine(result.stderr) || lastLine(result.stdout);
   return `\`${shorten(result.command)}\` on ${result.host} ${how}${detail ? `: ${detail}` : ''}`;
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).slice(-1)[0]?.trim() ?? '';
 }
 
 function shorten(command: string): string {
