@@ -44,7 +44,7 @@ function target(http: { url: string; expect_status: number } | undefined, p: { u
 
 /** The host whose SSH connection carries the request, or null for the control machine. */
 function carrier(ctx: StepContext, url: string): Promise<string | null> {
-  return httpCarrier(ctx.inventory, ctx.runParams['to'], url);
+  return httpCarrier(ctx.inventory, ctx.target, url);
 }
 
 function through(via: string | null): string {

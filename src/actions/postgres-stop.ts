@@ -47,7 +47,7 @@ export const postgresStop = defineAction({
       return { status: 'done', summary: `PostgreSQL on ${host} is stopped (${control.state}; final checkpoint at ${control.checkpointLsn})`, outputs: { lsn: control.checkpointLsn } };
     }
     if (p.if_crashed === 'block') {
-      const to = typeof ctx.runParams['to'] === 'string' ? ctx.runParams['to'] : 'TARGET';
+      const to = ctx.target ?? 'TARGET';
       return {
         status: 'blocked',
         summary: `PostgreSQL on ${host} crashed (cluster state "${control.state}", last checkpoint ${control.checkpointLsn}): no clean final checkpoint proves every write reached the replica; run \`mirrorctl failover --to ${to}\` (which accepts the loss it cannot rule out), or start ${host}'s database and stop it cleanly first`,

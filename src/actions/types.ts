@@ -55,8 +55,8 @@ export interface StepContext {
   phase: 'plan' | 'run';
   /** Steps planned before this one in the plan phase (empty in the run phase). */
   earlier: EarlierStep[];
-  /** The run's parameters (to, from, mode, …). */
-  runParams: Record<string, unknown>;
+  /** The host the run makes the site's home (the command's --to or discovered target; null for a playbook run without one). */
+  target: string | null;
   /** Step timeout: verify retries until it runs out. */
   timeoutMs: number;
   signal: AbortSignal;

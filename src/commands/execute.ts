@@ -81,6 +81,7 @@ export async function executePlaybook(request: PlaybookRun): Promise<number> {
     prompter: request.prompter ?? terminalPrompter(promptAbort.signal),
     resumeCommand: request.resumeCommand ?? null,
     whenLost: request.whenLost ?? null,
+    target,
     signal: interrupt.controller.signal,
     probe: rehearsal?.probe ?? null,
   };

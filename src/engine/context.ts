@@ -28,6 +28,8 @@ export interface RunContext {
   resumeCommand: string | null;
   /** What to do instead of resuming when a host stopped answering during the run (null: resume as usual). */
   whenLost: ((host: string) => string | null) | null;
+  /** The host the run makes the site's home, chosen once by the command (preflight and actions read it here). */
+  target: string | null;
   signal: AbortSignal;
   /** --probe / --report: what users see through the portable IP while the run plans and applies. */
   probe?: ProbeSession | null;
@@ -53,7 +55,7 @@ export function stepContext(
     hosts: run.pool,
     phase,
     earlier,
-    runParams: run.playbook.params,
+    target: run.target,
     timeoutMs: spec.timeoutMs,
     signal: run.signal,
     warn,
