@@ -4,6 +4,7 @@ import { SKIPPED, render, type TemplateScope } from '../playbook/templates.js';
 import type { RunContext } from './context.js';
 import { since } from './duration.js';
 import { checkStep } from './check-step.js';
+import { emitPlannedCheck } from './step-life.js';
 import { notRepeated, resumedCheck, resumeIndex } from './resume.js';
 
 /** One step as the plan found it. */
@@ -51,16 +52,7 @@ export async function makePlan(run: RunContext): Promise<Plan> {
   for (const spec of run.steps) {
     const step = await pending.get(spec.id)!;
     for (const message of warnings.get(spec.id) ?? []) run.bus.notice({ level: 'warn', message, step: spec.id });
-    run.bus.emit({
-      event: 'step.check',
-      step: spec.id,
-      action: spec.action,
-      host: step.host,
-      phase: 'plan',
-      status: step.check.status,
-      summary: step.check.summary,
-      ms: step.ms,
-    });
+    emitPlannedCheck(run.bus, spec, step.host, step.check, step.ms);
     steps.push(step);
   }
   // A step with ignore_errors that is blocked is a warning, never the run's outcome (spec 7).
