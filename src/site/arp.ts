@@ -1,6 +1,7 @@
 import { sh } from '../transports/quote.js';
 import { StepFailedError } from '../errors.js';
 import { lastLine } from '../transports/last-line.js';
+import { segmentDevice } from '../transports/arp-liveness.js';
 import type { CommandResult, Transport } from '../transports/types.js';
 
 // ARP questions about the portable IP, with iputils arping. Its -w and -i take whole
@@ -71,8 +72,5 @@ export async function announce(host: Transport, iface: string, address: string, 
  */
 export async function segmentInterface(local: Transport, address: string): Promise<string | null> {
   const result = await local.exec(sh`ip -o route get ${address}`, { timeoutMs: 5000 });
-  if (result.exitCode !== 0) return null;
-  const line = result.stdout.trim();
-  if (/^local\s/.test(line) || /\svia\s/.test(line)) return null;
-  return /\sdev\s+(\S+)/.exec(line)?.[1] ?? null;
+  return result.exitCode === 0 ? segmentDevice(result.stdout) : null;
 }
