@@ -4,6 +4,7 @@ import { databaseState, type DatabaseState } from '../site/database-state.js';
 import { sawPromotion } from '../site/facts.js';
 import { lsnDiff } from '../site/lsn.js';
 import { pgQuery } from '../site/postgres.js';
+import { promoteAndWait } from '../site/promote.js';
 import { databaseSettings } from '../site/postgres-server.js';
 import { earlierStepOn, otherDatabaseHost } from './postgres-common.js';
 import { stepHostName } from './step-host.js';
@@ -42,8 +43,7 @@ export const postgresPromote = defineAction({
   },
   async apply(ctx) {
     const host = stepHostName(ctx);
-    const rows = await pgQuery<{ promoted: boolean }>(ctx.hosts, ctx.inventory, host, `SELECT pg_promote(true, ${PROMOTE_WAIT_S}) AS promoted`, [], (PROMOTE_WAIT_S + 10) * 1000);
-    if (!rows[0]?.promoted) throw new StepFailedError(`pg_promote on ${host} did not finish within ${PROMOTE_WAIT_S} s`, { hint: `look at the server log on ${host}, then run again` });
+    if (!(await promoteAndWait(ctx.hosts, ctx.inventory, host, PROMOTE_WAIT_S * 1000))) throw new StepFailedError(`pg_promote on ${host} did not finish within ${PROMOTE_WAIT_S} s`, { hint: `look at the server log on ${host}, then run again` });
     sawPromotion(ctx.hosts, host);
     return { summary: `promoted ${host}` };
   },
