@@ -115,12 +115,13 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
   }
   const record = { released: others.filter((h) => !died.includes(h)) };
   try {
-    if (found.perHost.get(target) !== true) await addAddress(host, ip);
+    // Added and announced in one remote command: the first gratuitous ARP leaves at once.
+    if (found.perHost.get(target) !== true) await addAddress(host, ip, { announce: ip.arpCount });
   } catch (error) {
     const back = await putBack(released, ip);
     throw new StepFailedError(`${sentenceOf(error)}; ${back}`, { cause: error });
   }
-  await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
+  if (found.perHost.get(target) === true) await announce(host, ip.ifaceOf(target), ip.address, ip.arpCount);
   const kept = found.perHost.get(target) === true ? `kept on ${target}` : `added on ${target}`;
   const what = others.length > 0 ? `released on ${others.join(', ')}, ${kept}` : kept;
   return { summary: `${ip.cidr} ${what}; ${ip.arpCount} gratuitous ARP sent in the background`, record };

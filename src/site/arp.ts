@@ -63,7 +63,12 @@ export function assertArpingRan(host: Transport, result: CommandResult): void {
  */
 export async function announce(host: Transport, iface: string, address: string, count: number): Promise<void> {
   if (count <= 0) return;
-  await host.exec(sh`nohup setsid arping -U -c ${count} -I ${iface} ${address} </dev/null >/dev/null 2>&1 &`, { timeoutMs: 5000 });
+  await host.exec(announceCommand(iface, address, count), { timeoutMs: 5000 });
+}
+
+/** The shell command `announce` runs (also appended to the claim's `ip addr add`). */
+export function announceCommand(iface: string, address: string, count: number): string {
+  return sh`nohup setsid arping -U -c ${count} -I ${iface} ${address} </dev/null >/dev/null 2>&1 &`;
 }
 
 /**

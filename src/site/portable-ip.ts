@@ -3,6 +3,7 @@ import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
 import { lastLine } from '../transports/last-line.js';
 import { sh } from '../transports/quote.js';
+import { announceCommand } from './arp.js';
 import type { Transport } from '../transports/types.js';
 
 // The portable IP as the hosts see it: who holds it (on any interface, whatever
@@ -157,11 +158,19 @@ function macIn(ipLinkOutput: string): string | null {
   return /link\/ether\s+([0-9a-fA-F:]{17})/.exec(ipLinkOutput)?.[1]?.toLowerCase() ?? null;
 }
 
-/** `ip addr add` on the host's own interface; throws StepFailedError naming the host when it fails. */
-export async function addAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<void> {
+/**
+ * `ip addr add` on the host's own interface (an address already there is fine); throws
+ * StepFailedError naming the host when it fails. With `announce` > 0 the same remote command
+ * then starts that many gratuitous ARP in the background (see site/arp.ts `announce`), so the
+ * first one leaves the host the moment the address is up, not one round trip later.
+ */
+export async function addAddress(host: Transport, ip: PortableIp, options: { announce?: number; timeoutMs?: number } = {}): Promise<void> {
   const iface = ip.ifaceOf(host.host);
-  const result = await host.exec(sh`ip addr add ${ip.cidr} dev ${iface}`, { timeoutMs });
-  if (result.exitCode !== 0 && !/File exists|already assigned/i.test(result.stderr)) {
+  const add = sh`err=$(ip addr add ${ip.cidr} dev ${iface} 2>&1 >/dev/null) || case "$err" in *'File exists'*|*'already assigned'*) ;; *) printf '%s\n' "$err" >&2; exit 1 ;; esac`;
+  const count = options.announce ?? 0;
+  const command = count > 0 ? `${add}; ${announceCommand(iface, ip.address, count)}` : add;
+  const result = await host.exec(command, { timeoutMs: options.timeoutMs ?? ASK_TIMEOUT_MS });
+  if (result.exitCode !== 0) {
     throw new StepFailedError(`could not add ${ip.cidr} to ${iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
 }
