@@ -4,6 +4,7 @@ import { httpExpect } from './http-expect.js';
 import { preflight } from './preflight.js';
 import { serviceRun } from './service-run.js';
 import { sessionsMode } from './sessions-mode.js';
+import { postgresCheckpoint } from './postgres-checkpoint.js';
 import { postgresPromote } from './postgres-promote.js';
 import { postgresStop } from './postgres-stop.js';
 import { postgresWaitReplay } from './postgres-wait-replay.js';
@@ -22,6 +23,7 @@ export function actionRegistry(): ReadonlyMap<string, Action> {
   all.push(ipMove);
   all.push(memcachedFlush);
   all.push(filesSync);
+  all.push(postgresCheckpoint);
   all.push(postgresPromote);
   all.push(postgresStop);
   all.push(postgresWaitReplay);
