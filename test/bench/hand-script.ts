@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LabHostName } from '../lab/paths.js';
-import { AVATARS_DIR, UPLOADS_DIR } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { AVATARS_DIR, UPLOADS_DIR } from './product.js';
 import { AS_POSTGRES, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, type BenchLab } from './lab-site.js';
 import { timedRun, type TimedRun } from './timed-process.js';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LAB_HOSTS, type LabHostName } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { LAB_HOSTS } from './product.js';
 import { runHandScript } from './hand-script.js';
 import { describeLayout, otherHost, siteLayout, sql, waitHealthy, type BenchLab } from './lab-site.js';
 import { summarize, pairRatios } from './measure.js';

@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeExec, type LabCommandResult } from '../lab/exec.js';
-import { LAB_HOSTS, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, labNames, type LabHostName, type LabNames } from '../lab/paths.js';
-import { readLabState, type LabState } from '../lab/state.js';
+import type { LabCommandResult } from '../../src/lab/exec.js';
+import type { LabHostName, LabNames } from '../../src/lab/paths.js';
+import type { LabState } from '../../src/lab/state.js';
+import { LAB_HOSTS, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, labNames, labStatusAt, labUp, nodeExec, readLabState } from './product.js';
 
 // The bench's own lab and what the bench asks of it directly (nsenter, never through
 // mirrorctl): who is primary, who holds the portable IP, is the pair healthy.
@@ -32,14 +33,12 @@ export function otherHost(host: LabHostName): LabHostName {
 /** Brings the lab in `dir` up when it is not (returns whether it was up already). */
 export async function openLab(dir: string, progress: (line: string) => void): Promise<{ lab: BenchLab; wasUp: boolean }> {
   const names = labNames(dir);
-  const { labStatusAt } = await import('../lab/status.js');
   const status = await labStatusAt(dir).catch(() => null);
   // "Up" means the lab exists and its network runs; a host whose services stopped is
   // left to the bench's repair, which does not depend on mirrorctl.
   const wasUp = Boolean(status?.up && status.hosts.length === 2);
   if (!wasUp) {
     progress(`bringing the lab up in ${dir}`);
-    const { labUp } = await import('../commands/lab.js');
     await labUp({ dir, quiet: true });
   }
   const state = await readLabState(names);

@@ -1,5 +1,5 @@
-import { labCut, labRestore } from '../lab/cut.js';
-import type { LabHostName } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { labCut, labRestore } from './product.js';
 import { runHandScript } from './hand-script.js';
 import { describeLayout, otherHost, waitHealthy, type BenchLab } from './lab-site.js';
 import { pairRatios, summarize } from './measure.js';

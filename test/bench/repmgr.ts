@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nsenterArgs, run } from '../lab/exec.js';
-import { LAB_HOSTS, type LabHostName } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { LAB_HOSTS, nsenterArgs, run } from './product.js';
 import { AS_POSTGRES, PG_BIN_DIR, PG_DATA_DIR, sql, type BenchLab } from './lab-site.js';
 import { timedRun, type TimedRun } from './timed-process.js';
 
