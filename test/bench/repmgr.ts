@@ -72,15 +72,10 @@ async function execOk(lab: BenchLab, host: LabHostName, command: string, timeout
  */
 async function setUpPostgresSsh(lab: BenchLab): Promise<void> {
   const keys: string[] = [];
+  await ensureShadowCopy(lab);
   for (const host of LAB_HOSTS) {
     await execOk(lab, host, [
       'set -e',
-      'install -d -m 0700 /srv/lab/repmgr',
-      `if grep -q '^postgres:!' /etc/shadow; then`,
-      `  sed 's/^postgres:![^:]*:/postgres:*:/' /etc/shadow > ${SHADOW_COPY}`,
-      `  chown root:shadow ${SHADOW_COPY}; chmod 0640 ${SHADOW_COPY}`,
-      `  mount --bind ${SHADOW_COPY} /etc/shadow`,
-      'fi',
       `install -d -m 0700 -o postgres -g postgres ${PG_HOME}/.ssh`,
       `[ -f ${PG_HOME}/.ssh/id_ed25519 ] || ${AS_POSTGRES} ssh-keygen -q -t ed25519 -N '' -C postgres@${host} -f ${PG_HOME}/.ssh/id_ed25519`,
       `install -m 0644 -o postgres -g postgres /root/.ssh/known_hosts ${PG_HOME}/.ssh/known_hosts`,
@@ -92,6 +87,28 @@ async function setUpPostgresSsh(lab: BenchLab): Promise<void> {
   for (const host of LAB_HOSTS) {
     const file = `${PG_HOME}/.ssh/authorized_keys`;
     await execOk(lab, host, `umask 077 && cat > ${file} <<'KEYS'\n${authorized}KEYS\nchown postgres:postgres ${file}`);
+  }
+}
+
+/**
+ * The per-host /etc/shadow copy, mounted again when it is gone: useradd, usermod or
+ * userdel on the control machine (a colleague's lab coming up or down creates and
+ * removes its login user) replace /etc/shadow by a rename, and the kernel then detaches
+ * the bind mounts on it in every other mount namespace, so repmgr's SSH as postgres is
+ * refused again ("account is locked"). Checked before every repmgr run, untimed.
+ */
+async function ensureShadowCopy(lab: BenchLab): Promise<void> {
+  for (const host of LAB_HOSTS) {
+    await execOk(lab, host, [
+      'set -e',
+      'install -d -m 0700 /srv/lab/repmgr',
+      `if grep -q '^postgres:!' /etc/shadow; then`,
+      `  if grep -q ' /etc/shadow ' /proc/self/mountinfo; then umount /etc/shadow; fi`,
+      `  sed 's/^postgres:![^:]*:/postgres:*:/' /etc/shadow > ${SHADOW_COPY}`,
+      `  chown root:shadow ${SHADOW_COPY}; chmod 0640 ${SHADOW_COPY}`,
+      `  mount --bind ${SHADOW_COPY} /etc/shadow`,
+      'fi',
+    ].join('\n'));
   }
 }
 
@@ -119,6 +136,7 @@ export async function setUpRepmgr(lab: BenchLab, primary: LabHostName): Promise<
  * (re-)registered in their current roles, since mirrorctl and the script move them too.
  */
 export async function prepareRepmgr(lab: BenchLab, primary: LabHostName, standby: LabHostName): Promise<void> {
+  await ensureShadowCopy(lab);
   const conninfo = `host=${lab.address(primary)} port=${PG_PORT} user=${PG_REPLICATION_USER} application_name=${standby} passfile=${PGPASS}`;
   const set = await sql(lab, standby, `ALTER SYSTEM SET primary_conninfo = '${conninfo}'`, 'postgres');
   if (set === null) throw new Error(`cannot set primary_conninfo on ${standby}`);
