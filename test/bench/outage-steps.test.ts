@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AFTER, BEFORE, BETWEEN, describeOutageSteps, outageSteps } from './outage-steps.js';
+import { AFTER, BETWEEN, PLAN, START, describeOutageSteps, outageSteps } from './outage-steps.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 11, 2, 6, 0, 0) + ms).toISOString();
 const t0 = Date.UTC(2026, 11, 2, 6, 0, 0);
 const end = (step: string, endMs: number, ms: number) => ({ event: 'step.end', ts: at(endMs), step, ms });
 
 describe('where an outage goes', () => {
-  const events = [{ event: 'run.start', ts: at(0), playbook: 'switchover' }, end('sync', 400, 300), end('stop-old', 700, 250), end('promote', 1000, 280), end('move-ip', 1100, 90)];
+  const events = [{ event: 'run.start', ts: at(40), playbook: 'switchover' }, end('sync', 400, 300), end('stop-old', 700, 250), end('promote', 1000, 280), end('move-ip', 1100, 90)];
 
   it('splits the window between the steps, the gaps between them and what lies outside them', () => {
     const result = outageSteps(events, t0 + 500, t0 + 1200);
@@ -15,9 +15,9 @@ describe('where an outage goes', () => {
     expect(result.shares.reduce((n, s) => n + s.ms, 0)).toBe(700);
   });
 
-  it('counts the time before the first step as start-up and plan', () => {
+  it('counts the time before run.start as start-up, and from there to the first step as the plan', () => {
     const result = outageSteps(events, t0, t0 + 150);
-    expect(result.shares).toEqual([{ step: BEFORE, ms: 100 }, { step: 'sync', ms: 50 }]);
+    expect(result.shares).toEqual([{ step: START, ms: 40 }, { step: PLAN, ms: 60 }, { step: 'sync', ms: 50 }]);
   });
 
   it('describes the largest share first, with percentages', () => {

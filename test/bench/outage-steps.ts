@@ -7,7 +7,7 @@ import { join } from 'node:path';
 // Reading the journal changes nothing in the measured command.
 
 export interface StepShare {
-  /** A step id, or "(start-up and plan)", "(between steps)", "(after the last step)". */
+  /** A step id, or one of START, PLAN, BETWEEN, AFTER. */
   step: string;
   ms: number;
 }
@@ -25,7 +25,10 @@ interface JournalEvent {
   playbook?: string;
 }
 
-export const BEFORE = '(start-up and plan)';
+/** From the command's start to its run.start event: Node, the inventory, SSH connections (and waiting for a dead host). */
+export const START = '(start-up and connect, before run.start)';
+/** From run.start to the first step: the plan, every step's check. */
+export const PLAN = '(plan)';
 export const BETWEEN = '(between steps)';
 export const AFTER = '(after the last step)';
 
@@ -51,8 +54,9 @@ export async function newRunEvents(stateHome: string, before: Set<string>, playb
 
 /**
  * Each step's share of the window [from, to] (epoch ms): a step occupies [end − ms, end] of
- * its step.end event (check, apply and verify); what no step covers is start-up and plan
- * (before the first step), the engine between steps, or after the last step.
+ * its step.end event (check, apply and verify); what no step covers is start-up (before the
+ * run.start event), the plan (run.start to the first step), the engine between steps, or
+ * after the last step.
  */
 export function outageSteps(events: JournalEvent[], from: number, to: number): OutageSteps {
   const spans = events
@@ -64,11 +68,12 @@ export function outageSteps(events: JournalEvent[], from: number, to: number): O
   const add = (step: string, ms: number) => {
     if (ms > 0) shares.set(step, (shares.get(step) ?? 0) + ms);
   };
-  if (spans.length === 0) {
-    add(BEFORE, to - from);
-    return { window_ms: to - from, shares: [...shares].map(([step, ms]) => ({ step, ms })) };
-  }
-  add(BEFORE, overlap(-Infinity, spans[0]!.start));
+  const runStart = events.find((e) => e.event === 'run.start');
+  const firstStep = spans[0]?.start ?? Infinity;
+  const planFrom = runStart ? Math.min(Date.parse(runStart.ts), firstStep) : firstStep;
+  add(START, overlap(-Infinity, planFrom));
+  add(PLAN, overlap(planFrom, firstStep));
+  if (spans.length === 0) return { window_ms: to - from, shares: [...shares].map(([step, ms]) => ({ step, ms })) };
   let covered = spans[0]!.start;
   for (const span of spans) {
     // Steps run one after another; should two overlap, the later one counts from where the earlier ended.
