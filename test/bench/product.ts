@@ -31,7 +31,7 @@ async function fromDist<T>(path: string): Promise<T> {
   return (await import(pathToFileURL(file).href)) as T;
 }
 
-export const { AVATARS_DIR, LAB_HOSTS, PASSWORD_ENV, PG_BIN_DIR, PG_DATA_DIR, PG_LOG_FILE, PG_PORT, PG_REPLICATION_USER, PG_SUPERUSER, SESSIONS_FILE, SSH_PORT, UPLOADS_DIR, hostPath, labNames } =
+export const { AVATARS_DIR, LAB_HOSTS, PASSWORD_ENV, PG_BIN_DIR, PG_DATA_DIR, PG_LOG_FILE, PG_PORT, PG_REPLICATION_USER, PG_SUPERUSER, SESSIONS_FILE, SSH_PORT, UPLOADS_DIR, hostPath, labNames, userHome } =
   await fromDist<typeof import('../../src/lab/paths.js')>('lab/paths.js');
 export const { nodeExec, nsenterArgs, run } = await fromDist<typeof import('../../src/lab/exec.js')>('lab/exec.js');
 export const { readLabState } = await fromDist<typeof import('../../src/lab/state.js')>('lab/state.js');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHostName } from '../../src/lab/paths.js';
-import { LAB_HOSTS, PASSWORD_ENV, PG_PORT, PG_REPLICATION_USER, SSH_PORT, nsenterArgs, run } from './product.js';
+import { LAB_HOSTS, PASSWORD_ENV, PG_PORT, PG_REPLICATION_USER, SSH_PORT, nsenterArgs, run, userHome } from './product.js';
 import { AS_POSTGRES, PG_BIN_DIR, PG_DATA_DIR, PGPASS, PSQL, sql, writePgpass, type BenchLab } from './lab-site.js';
 import { timedRun, type TimedRun } from './timed-process.js';
 
@@ -14,16 +14,23 @@ import { timedRun, type TimedRun } from './timed-process.js';
 // PostgreSQL port; the repmgr role's password and the replication role (the lab's
 // pg_hba.conf allows replication only to it) in the postgres OS user's ~/.pgpass, as
 // repmgr's documentation recommends (and replication_user in repmgr.conf); SSH
-// on the lab's port, and postgres added to sshd's AllowUsers on both hosts (repmgr needs
-// SSH between the hosts as postgres; root logins stay refused).
+// between the hosts no longer as postgres but, as on a production site that refuses every
+// login but its operator account, as the lab's login user on the lab's SSH port
+// (ssh_options), whose sudo runs repmgr's remote commands as postgres: repmgr_bindir
+// names a one-line wrapper doing that. postgres's key on each host is authorized for the
+// login user for the bench's duration. (The first version unlocked postgres for sshd with
+// a bind-mounted copy of /etc/shadow in each host; on the production-like lab its sshd
+// allows only the login user, and that copy was detached whenever a user was added or
+// removed on the control machine, which other labs now do.)
 
 const PACKAGE = 'postgresql-15-repmgr';
 const REPMGR = `${PG_BIN_DIR}/repmgr`;
 /** Same path on both hosts (each host's own /var/lib/postgresql), different contents. */
 const CONF = '/var/lib/postgresql/repmgr.conf';
 const PG_HOME = '/var/lib/postgresql';
-const SHADOW_COPY = '/srv/lab/repmgr/shadow';
-/** The lab's sshd configuration on each host (src/lab/sshd.ts). */
+/** The wrapper's directory (repmgr_bindir), the same on both hosts. */
+const WRAPPER_DIR = '/srv/lab/repmgr-bin';
+/** The lab's sshd configuration on each host (src/lab/sshd.ts); the first version edited it. */
 const SSHD_CONFIG = '/srv/lab/ssh/sshd_config';
 
 /** Installs the Debian package when it is missing; returns null or why it could not. */
@@ -52,7 +59,8 @@ function repmgrConf(lab: BenchLab, host: LabHostName): string {
     'use_replication_slots=false',
     `service_start_command='${PG_BIN_DIR}/pg_ctl -D ${PG_DATA_DIR} -l /var/lib/postgresql/15/log -w -t 90 start'`,
     `service_stop_command='${PG_BIN_DIR}/pg_ctl -D ${PG_DATA_DIR} -m fast -w -t 90 stop'`,
-    `ssh_options='-q -p ${SSH_PORT} -o BatchMode=yes -o ConnectTimeout=5'`,
+    `repmgr_bindir='${WRAPPER_DIR}'`,
+    `ssh_options='-q -p ${SSH_PORT} -l ${lab.names.user} -o BatchMode=yes -o ConnectTimeout=5'`,
     '',
   ].join('\n');
 }
@@ -63,53 +71,44 @@ async function execOk(lab: BenchLab, host: LabHostName, command: string, timeout
   return result.stdout;
 }
 
+/** repmgr run as postgres, whoever calls it: the login user's remote commands go through sudo. */
+function wrapper(): string {
+  return `#!/bin/sh
+# repmgr as postgres (bench: repmgr's remote commands arrive as the lab's login user)
+cd /
+[ "$(id -un)" = postgres ] && exec ${REPMGR} "$@"
+exec sudo -n -u postgres env HOME=${PG_HOME} ${REPMGR} "$@"
+`;
+}
+
 /**
- * SSH as postgres between the hosts. The lab's sshd runs without PAM, and without PAM
- * sshd refuses a locked account ("!" in /etc/shadow, Debian's default for postgres)
- * even for key logins; so each host gets, in its own mount namespace only, a copy of
- * /etc/shadow where postgres has "*" (no password either, but not "locked"). The
- * control machine's /etc/shadow is untouched.
+ * SSH between the hosts for repmgr: postgres's key on each host, authorized for the lab's
+ * login user on both (marked with the key's comment, postgres@HOST, for the tear-down),
+ * postgres's known_hosts ([address]:port entries, the hosts' root copy), and the wrapper.
  */
 async function setUpPostgresSsh(lab: BenchLab): Promise<void> {
   const keys: string[] = [];
-  await ensureShadowCopy(lab);
   for (const host of LAB_HOSTS) {
     await execOk(lab, host, [
       'set -e',
       `install -d -m 0700 -o postgres -g postgres ${PG_HOME}/.ssh`,
       `[ -f ${PG_HOME}/.ssh/id_ed25519 ] || ${AS_POSTGRES} ssh-keygen -q -t ed25519 -N '' -C postgres@${host} -f ${PG_HOME}/.ssh/id_ed25519`,
       `install -m 0644 -o postgres -g postgres /root/.ssh/known_hosts ${PG_HOME}/.ssh/known_hosts`,
-      `if ! grep -q '^AllowUsers.* postgres$' ${SSHD_CONFIG}; then sed -i 's/^AllowUsers .*/& postgres/' ${SSHD_CONFIG} && kill -HUP "$(cat /run/sshd.pid)"; fi`,
+      `install -d -m 0755 ${WRAPPER_DIR}`,
+      `cat > ${WRAPPER_DIR}/repmgr <<'WRAPPER'\n${wrapper()}WRAPPER`,
+      `chmod 0755 ${WRAPPER_DIR}/repmgr`,
     ].join('\n'));
     keys.push((await execOk(lab, host, `cat ${PG_HOME}/.ssh/id_ed25519.pub`)).trim());
   }
-  const authorized = `${keys.join('\n')}\n`;
+  const file = `${userHome(lab.names)}/.ssh/authorized_keys`;
   for (const host of LAB_HOSTS) {
-    const file = `${PG_HOME}/.ssh/authorized_keys`;
-    await execOk(lab, host, `umask 077 && cat > ${file} <<'KEYS'\n${authorized}KEYS\nchown postgres:postgres ${file}`);
+    await execOk(lab, host, `${removeKeys(file)}\ncat >> ${file} <<'KEYS'\n${keys.join('\n')}\nKEYS`);
   }
 }
 
-/**
- * The per-host /etc/shadow copy, mounted again when it is gone: useradd, usermod or
- * userdel on the control machine (a colleague's lab coming up or down creates and
- * removes its login user) replace /etc/shadow by a rename, and the kernel then detaches
- * the bind mounts on it in every other mount namespace, so repmgr's SSH as postgres is
- * refused again ("account is locked"). Checked before every repmgr run, untimed.
- */
-async function ensureShadowCopy(lab: BenchLab): Promise<void> {
-  for (const host of LAB_HOSTS) {
-    await execOk(lab, host, [
-      'set -e',
-      'install -d -m 0700 /srv/lab/repmgr',
-      `if grep -q '^postgres:!' /etc/shadow; then`,
-      `  if grep -q ' /etc/shadow ' /proc/self/mountinfo; then umount /etc/shadow; fi`,
-      `  sed 's/^postgres:![^:]*:/postgres:*:/' /etc/shadow > ${SHADOW_COPY}`,
-      `  chown root:shadow ${SHADOW_COPY}; chmod 0640 ${SHADOW_COPY}`,
-      `  mount --bind ${SHADOW_COPY} /etc/shadow`,
-      'fi',
-    ].join('\n'));
-  }
+/** Shell lines dropping postgres@web1/web2 keys from the login user's authorized_keys (in place: owner and mode stay). */
+function removeKeys(file: string): string {
+  return `if grep -q ' postgres@web[12]$' ${file}; then grep -v ' postgres@web[12]$' ${file} > ${file}.bench; cat ${file}.bench > ${file}; rm -f ${file}.bench; fi`;
 }
 
 /** One-time set-up on both hosts; `primary` is the current primary. */
@@ -136,7 +135,6 @@ export async function setUpRepmgr(lab: BenchLab, primary: LabHostName): Promise<
  * (re-)registered in their current roles, since mirrorctl and the script move them too.
  */
 export async function prepareRepmgr(lab: BenchLab, primary: LabHostName, standby: LabHostName): Promise<void> {
-  await ensureShadowCopy(lab);
   const conninfo = `host=${lab.address(primary)} port=${PG_PORT} user=${PG_REPLICATION_USER} application_name=${standby} passfile=${PGPASS}`;
   const set = await sql(lab, standby, `ALTER SYSTEM SET primary_conninfo = '${conninfo}'`, 'postgres');
   if (set === null) throw new Error(`cannot set primary_conninfo on ${standby}`);
@@ -155,9 +153,10 @@ export function repmgrSwitchover(lab: BenchLab, standby: LabHostName): Promise<T
   return timedRun('nsenter', [...nsenterArgs(lab.names, standby), '--', '/bin/sh', '-c', `cd / && ${AS_POSTGRES} ${REPMGR} -f ${CONF} standby switchover 2>&1`], { timeoutMs: 240_000 });
 }
 
-/** Undoes the per-host /etc/shadow copy and postgres in sshd's AllowUsers (repmgr's role, database and files stay, harmless). */
+/** Takes postgres's keys out of the login user's authorized_keys, and undoes what the first version changed (repmgr's role, database and files stay, harmless). */
 export async function tearDownRepmgr(lab: BenchLab): Promise<void> {
   for (const host of LAB_HOSTS) {
+    await lab.exec(host, removeKeys(`${userHome(lab.names)}/.ssh/authorized_keys`));
     await lab.exec(host, `if grep -q ' /etc/shadow ' /proc/self/mountinfo; then umount /etc/shadow; fi`);
     await lab.exec(host, `if grep -q '^AllowUsers.* postgres$' ${SSHD_CONFIG}; then sed -i 's/^\\(AllowUsers .*\\) postgres$/\\1/' ${SSHD_CONFIG} && kill -HUP "$(cat /run/sshd.pid)"; fi`);
   }
