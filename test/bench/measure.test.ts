@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alternate, longestGap, median, pairRatios, summarize } from '../../src/bench/measure.js';
+import { alternate, longestGap, median, pairRatios, summarize } from './measure.js';
 
 describe('bench statistics', () => {
   it('median of odd and even counts, unsorted input', () => {

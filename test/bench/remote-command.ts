@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { nsenterArgs } from '../lab/exec.js';
-import { hostPath } from '../lab/paths.js';
+import type { Transport } from '../../src/transports/types.js';
+import { connectSsh, hostPath, loadInventory, nsenterArgs } from './product.js';
 import type { BenchLab } from './lab-site.js';
 import { pairRatios, summarize } from './measure.js';
 import type { Row } from './row.js';
@@ -27,10 +27,8 @@ export async function measureRemoteCommand(lab: BenchLab, rounds: number): Promi
     target: 'after the first, no new connection',
     meaning: '',
   };
-  let transport: import('../transports/types.js').Transport | null = null;
+  let transport: Transport | null = null;
   try {
-    const { loadInventory } = await import('../inventory/load.js');
-    const { connectSsh } = await import('../transports/ssh.js');
     const inventory = await loadInventory(lab.inventory);
     const host = inventory.hosts.get('web1');
     if (!host) throw new Error('web1 is not in the lab inventory');

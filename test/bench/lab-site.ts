@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeExec, type LabCommandResult } from '../lab/exec.js';
-import { LAB_HOSTS, PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE, labNames, type LabHostName, type LabNames } from '../lab/paths.js';
-import { readLabState, type LabState } from '../lab/state.js';
+import type { LabCommandResult } from '../../src/lab/exec.js';
+import type { LabHostName, LabNames } from '../../src/lab/paths.js';
+import type { LabState } from '../../src/lab/state.js';
+import { LAB_HOSTS, PASSWORD_ENV, PG_BIN_DIR, PG_DATA_DIR, PG_PORT, PG_REPLICATION_USER, PG_SUPERUSER, SESSIONS_FILE, labNames, labStatusAt, labUp, nodeExec, readLabState } from './product.js';
 
 // The bench's own lab and what the bench asks of it directly (nsenter, never through
 // mirrorctl): who is primary, who holds the portable IP, is the pair healthy.
@@ -17,12 +18,14 @@ export interface BenchLab {
   stateHome: string;
   /** Scratch directory for scripts, inventory copies and SSH control sockets. */
   work: string;
-  exec(host: LabHostName, command: string, timeoutMs?: number): Promise<LabCommandResult>;
+  exec(host: LabHostName, command: string, timeoutMs?: number, input?: string): Promise<LabCommandResult>;
   address(host: LabHostName): string;
 }
 
 export const AS_POSTGRES = 'setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME=/var/lib/postgresql';
-export const PSQL = `${AS_POSTGRES} psql -X -q -At -h /run/postgresql -U postgres`;
+export const PSQL = `${AS_POSTGRES} psql -X -q -At -h /run/postgresql -p ${PG_PORT} -U postgres`;
+/** The postgres OS user's password file on each host (its home is /var/lib/postgresql). */
+export const PGPASS = '/var/lib/postgresql/.pgpass';
 export { PG_BIN_DIR, PG_DATA_DIR, SESSIONS_FILE };
 
 export function otherHost(host: LabHostName): LabHostName {
@@ -32,18 +35,19 @@ export function otherHost(host: LabHostName): LabHostName {
 /** Brings the lab in `dir` up when it is not (returns whether it was up already). */
 export async function openLab(dir: string, progress: (line: string) => void): Promise<{ lab: BenchLab; wasUp: boolean }> {
   const names = labNames(dir);
-  const { labStatusAt } = await import('../lab/status.js');
   const status = await labStatusAt(dir).catch(() => null);
   // "Up" means the lab exists and its network runs; a host whose services stopped is
   // left to the bench's repair, which does not depend on mirrorctl.
   const wasUp = Boolean(status?.up && status.hosts.length === 2);
   if (!wasUp) {
     progress(`bringing the lab up in ${dir}`);
-    const { labUp } = await import('../commands/lab.js');
     await labUp({ dir, quiet: true });
   }
   const state = await readLabState(names);
   if (!state) throw new Error(`no lab state in ${dir}`);
+  // The database password, as an operator exports it before running mirrorctl: every
+  // mirrorctl and hand script the bench starts inherits it (never on a command line).
+  process.env[PASSWORD_ENV] = (await readFile(names.passwordFile, 'utf8')).trim();
   const work = join(dir, 'bench');
   await mkdir(join(work, 'cm'), { recursive: true });
   const lab: BenchLab = {
@@ -53,10 +57,35 @@ export async function openLab(dir: string, progress: (line: string) => void): Pr
     inventory: names.inventoryFile,
     stateHome: join(work, 'state'),
     work,
-    exec: (host, command, timeoutMs = 60_000) => nodeExec(names, host, `cd / && ${command}`, { timeoutMs }),
+    exec: (host, command, timeoutMs = 60_000, input) => nodeExec(names, host, `cd / && ${command}`, { timeoutMs, input }),
     address: (host) => state.nodes[host].address,
   };
   return { lab, wasUp };
+}
+
+/**
+ * The postgres OS user's ~/.pgpass on both hosts (mode 600, the password through stdin):
+ * how a site with scram passwords gives its hand-written scripts and repmgr the password
+ * (repmgr's documentation: "the most secure way"). `extraUsers` adds lines (repmgr's role).
+ * Lines of other users (mirrorctl's rejoin writes its own) are kept.
+ */
+export async function writePgpass(lab: BenchLab, extraUsers: string[] = []): Promise<void> {
+  const password = process.env[PASSWORD_ENV];
+  if (!password) throw new Error(`${PASSWORD_ENV} is not set`);
+  const users = [PG_SUPERUSER, PG_REPLICATION_USER, ...extraUsers];
+  const prefixes = users.map((user) => `*:${PG_PORT}:*:${user}:`);
+  const keep = prefixes.map((p) => ` -e '${p}'`).join('');
+  const script = [
+    'set -e; umask 077',
+    `f=${PGPASS}`,
+    'touch "$f" && chmod 600 "$f" && chown postgres:postgres "$f"',
+    `{ grep -v -F${keep} "$f" || true; while IFS= read -r pw; do for p in ${prefixes.map((p) => `'${p}'`).join(' ')}; do printf '%s%s\\n' "$p" "$pw"; done; done; } > "$f.new"`,
+    'chmod 600 "$f.new" && chown postgres:postgres "$f.new" && mv -f "$f.new" "$f"',
+  ].join('\n');
+  for (const host of LAB_HOSTS) {
+    const result = await lab.exec(host, script, 15_000, `${password}\n`);
+    if (result.exitCode !== 0) throw new Error(`cannot write ${PGPASS} on ${host}: ${result.stderr.trim()}`);
+  }
 }
 
 /** Runs SQL on a host's server over its socket; null when the server does not answer. */
@@ -78,7 +107,7 @@ export async function siteLayout(lab: BenchLab): Promise<Layout> {
   const per = await Promise.all(
     LAB_HOSTS.map(async (host) => {
       const recovery = await sql(lab, host, 'SELECT pg_is_in_recovery()', 'postgres');
-      const ip = await lab.exec(host, `ip -4 -o addr show dev eth0`, 10_000);
+      const ip = await lab.exec(host, `ip -4 -o addr show dev ${lab.state.nodes[host].iface}`, 10_000);
       const sessions = await lab.exec(host, `sed -n 's/^session.backend *= *//p' ${SESSIONS_FILE}`, 10_000);
       return {
         role: recovery === null ? ('down' as const) : recovery === 't' ? ('replica' as const) : ('primary' as const),

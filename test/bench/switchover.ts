@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LAB_HOSTS, type LabHostName } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { LAB_HOSTS } from './product.js';
 import { runHandScript } from './hand-script.js';
 import { describeLayout, otherHost, siteLayout, sql, waitHealthy, type BenchLab } from './lab-site.js';
 import { summarize, pairRatios } from './measure.js';
 import { mirrorctl } from './mirrorctl.js';
+import { describeOutageSteps, journalFiles, newRunEvents, outageSteps, type OutageSteps } from './outage-steps.js';
 import { repairPair } from './repair.js';
 import { ensureRepmgrInstalled, prepareRepmgr, repmgrSwitchover, setUpRepmgr, tearDownRepmgr } from './repmgr.js';
 import type { Row } from './row.js';
@@ -31,6 +33,8 @@ export interface SwitchoverSample {
   write_attempts: number;
   lost_writes: number | null;
   exit_code: number | null;
+  /** mirrorctl only: each step's share of the longest write outage, from the run's journal. */
+  outage_steps?: OutageSteps | null;
 }
 
 const SETTLE_AFTER_MS = 3000;
@@ -67,6 +71,7 @@ async function oneRun(lab: BenchLab, method: Method, round: number, progress: (l
   const direction = `${from} → ${to}`;
   if (method === 'repmgr') await prepareRepmgr(lab, from, to);
   const prefix = `bench-${method}-${round}-${randomBytes(3).toString('hex')}`;
+  const journalsBefore = method === 'mirrorctl' ? await journalFiles(lab.stateHome) : null;
   const writer = new Writer(`http://${lab.state.portableIp}`, prefix);
   await sleep(WARM_UP_MS);
   const run = await switchWith(lab, method, from, to);
@@ -78,6 +83,11 @@ async function oneRun(lab: BenchLab, method: Method, round: number, progress: (l
   // A failed run is checked against whichever host is primary now.
   const now = ok ? to : LAB_HOSTS.find((h) => layoutAfter?.roles[h] === 'primary');
   const lost = now ? await lostWrites(lab, now, prefix, acked) : null;
+  let outage: OutageSteps | null | undefined;
+  if (journalsBefore) {
+    const events = ok && writes.gapFrom !== null ? await newRunEvents(lab.stateHome, journalsBefore, 'switchover') : null;
+    outage = events ? outageSteps(events, writes.gapFrom!, writes.gapFrom! + writes.longestGapMs) : null;
+  }
   const sample: SwitchoverSample = {
     ...base,
     direction,
@@ -89,6 +99,7 @@ async function oneRun(lab: BenchLab, method: Method, round: number, progress: (l
     write_attempts: writes.attempts,
     lost_writes: lost,
     exit_code: run.exitCode,
+    outage_steps: outage,
   };
   progress(`switchover ${method} #${round} ${direction}: ${ok ? `total ${run.ms.toFixed(0)} ms, gap ${writes.longestGapMs.toFixed(0)} ms, ${acked.length} writes, lost ${lost}` : sample.reason}`);
   if (!ok) {
@@ -150,6 +161,13 @@ function switchoverRows(samples: SwitchoverSample[], rounds: number, repmgrProbl
   };
 
   const vsScriptRatio = summarize(pairRatios(gap.a, gap.c));
+  // Where the outage went, in the median mirrorctl run (by gap).
+  const byGap = samples.filter((s) => s.method === 'mirrorctl' && s.ok && s.gap_ms !== null).sort((x, y) => x.gap_ms! - y.gap_ms!);
+  const medianRun = byGap[Math.floor((byGap.length - 1) / 2)];
+  const where = medianRun?.outage_steps
+    ? `where the write outage went in the median mirrorctl run (#${medianRun.round}, ${medianRun.direction}, ${medianRun.gap_ms!.toFixed(0)} ms), from its journal: ${describeOutageSteps(medianRun.outage_steps)}`
+    : null;
+  const gapStatus = status(aFailure, failure('script'));
   const rows: Row[] = [
     {
       ...rowBase('switchover-gap-vs-script', 'Switchover write-unavailability (longest write outage, the product probe)'),
@@ -159,7 +177,8 @@ function switchoverRows(samples: SwitchoverSample[], rounds: number, repmgrProbl
       ratio: vsScriptRatio,
       target: 'mirrorctl ≤ 500 ms',
       met: aSummary ? aSummary.median <= 500 : null,
-      ...status(aFailure, failure('script')),
+      ...gapStatus,
+      note: [gapStatus.note, where].filter((n): n is string => Boolean(n)).join('; ') || undefined,
     },
   ];
   if (repmgrProblem) {

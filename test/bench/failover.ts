@@ -1,9 +1,10 @@
-import { labCut, labRestore } from '../lab/cut.js';
-import type { LabHostName } from '../lab/paths.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { labCut, labRestore } from './product.js';
 import { runHandScript } from './hand-script.js';
 import { describeLayout, otherHost, waitHealthy, type BenchLab } from './lab-site.js';
 import { pairRatios, summarize } from './measure.js';
 import { mirrorctl } from './mirrorctl.js';
+import { describeOutageSteps, journalFiles, newRunEvents, outageSteps, type OutageSteps } from './outage-steps.js';
 import { repairPair } from './repair.js';
 import type { Row } from './row.js';
 import { failureReason, type TimedRun } from './timed-process.js';
@@ -30,6 +31,8 @@ export interface FailoverSample {
   rejoin_ms: number | null;
   rejoin_ok: boolean | null;
   rejoin_reason?: string;
+  /** mirrorctl only: each step's share of command start → first 200, from the run's journal. */
+  outage_steps?: OutageSteps | null;
 }
 
 async function failoverWith(lab: BenchLab, method: FailoverMethod, dead: LabHostName, survivor: LabHostName): Promise<TimedRun> {
@@ -48,6 +51,7 @@ async function oneRun(lab: BenchLab, method: FailoverMethod, round: number, prog
     if (!dead) return { method, round, direction: '?', ok: false, reason: `the lab pair is not healthy before the run: ${describeLayout(layout)}`, serving_ms: null, command_ms: null, exit_code: null, rejoin_ms: null, rejoin_ok: null };
   }
   const survivor = otherHost(dead);
+  const journalsBefore = method === 'mirrorctl' ? await journalFiles(lab.stateHome) : null;
   await labCut(lab.dir, dead);
   const started = performance.now();
   const [run, servingMs] = await Promise.all([
@@ -56,6 +60,12 @@ async function oneRun(lab: BenchLab, method: FailoverMethod, round: number, prog
   ]);
   const ok = run.exitCode === 0 && servingMs !== null;
   const reason = run.exitCode !== 0 ? failureReason(run) : servingMs === null ? `${survivor} never answered through the portable IP within 60 s` : undefined;
+  let outage: OutageSteps | null | undefined;
+  if (journalsBefore) {
+    const events = ok ? await newRunEvents(lab.stateHome, journalsBefore, 'failover') : null;
+    const from = performance.timeOrigin + started;
+    outage = events ? outageSteps(events, from, from + servingMs!) : null;
+  }
   await labRestore(lab.dir, dead);
   const rejoin = await rejoinWith(lab, method, dead, survivor);
   const sample: FailoverSample = {
@@ -70,6 +80,7 @@ async function oneRun(lab: BenchLab, method: FailoverMethod, round: number, prog
     rejoin_ms: rejoin.ms,
     rejoin_ok: rejoin.exitCode === 0,
     rejoin_reason: rejoin.exitCode === 0 ? undefined : failureReason(rejoin),
+    outage_steps: outage,
   };
   progress(`failover ${method} #${round} ${sample.direction}: ${ok ? `serving after ${servingMs!.toFixed(0)} ms (command ${run.ms.toFixed(0)} ms)` : reason}; rejoin ${sample.rejoin_ok ? `${rejoin.ms.toFixed(0)} ms` : sample.rejoin_reason}`);
   if (!(await waitHealthy(lab, 15_000)).primary) await repairPair(lab, survivor, progress);
@@ -109,7 +120,12 @@ export async function measureFailover(lab: BenchLab, rounds: number, progress: (
     return failed.length ? [`${m} rejoin failed ${failed.length}x (${failed[0]!.rejoin_reason})`] : [];
   });
   const rejoins = summarize(samples.filter((s) => s.method === 'mirrorctl' && s.rejoin_ok).map((s) => s.rejoin_ms!));
-  const notes = [...failedNotes, ...rejoinNotes, ...(rejoins ? [`mirrorctl rejoin afterwards: median ${rejoins.median.toFixed(0)} ms`] : [])];
+  const byServing = samples.filter((s) => s.method === 'mirrorctl' && s.ok).sort((x, y) => x.serving_ms! - y.serving_ms!);
+  const medianRun = byServing[Math.floor((byServing.length - 1) / 2)];
+  const where = medianRun?.outage_steps
+    ? [`where command start → first 200 went in the median mirrorctl run (#${medianRun.round}, ${medianRun.direction}, ${medianRun.serving_ms!.toFixed(0)} ms), from its journal: ${describeOutageSteps(medianRun.outage_steps)}`]
+    : [];
+  const notes = [...failedNotes, ...rejoinNotes, ...(rejoins ? [`mirrorctl rejoin afterwards: median ${rejoins.median.toFixed(0)} ms`] : []), ...where];
   return {
     samples,
     rows: [

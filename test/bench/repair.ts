@@ -1,6 +1,5 @@
-import { labRestore } from '../lab/cut.js';
-import { LAB_HOSTS, type LabHostName } from '../lab/paths.js';
-import { labStatusAt } from '../lab/status.js';
+import type { LabHostName } from '../../src/lab/paths.js';
+import { LAB_HOSTS, labRestore, labStatusAt } from './product.js';
 import { runHandScript } from './hand-script.js';
 import { otherHost, siteLayout, sql, waitHealthy, type BenchLab } from './lab-site.js';
 

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAB_HOSTS } from '../lab/paths.js';
+import { LAB_HOSTS } from './product.js';
 import type { BenchLab } from './lab-site.js';
 import { alternate, pairRatios, summarize } from './measure.js';
 import { mirrorctl } from './mirrorctl.js';

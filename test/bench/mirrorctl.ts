@@ -1,12 +1,11 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './product.js';
 import { timedRun, type TimedRun } from './timed-process.js';
 
 // Runs the built CLI (bin/mirrorctl) as a user would, with the bench's own state
 // directory: colleagues' labs use the same site name, and the control machine's site
 // lock lives in the state directory.
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MIRRORCTL_BIN = join(PROJECT_ROOT, 'bin', 'mirrorctl');
 
 /** The environment for every mirrorctl the bench starts. */

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLoop, type ProbeLoop } from '../probe/loop.js';
-import { longestOutage } from '../probe/outage.js';
-import { nowMs, probeRequest } from '../probe/request.js';
+import type { ProbeLoop } from '../../src/probe/loop.js';
+import { longestOutage, nowMs, probeRequest, startLoop } from './product.js';
 
 // The write-availability probe of the bench: the product's own probe loop (src/probe) POSTs
 // /write?note=… through the portable IP every ~5 ms, one request at a time on a new

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { describeLayout, waitHealthy, type BenchLab } from './lab-site.js';
 import { describeMachine } from './machine.js';
-import { PROJECT_ROOT } from './mirrorctl.js';
+import { labDownAt, PROJECT_ROOT } from './product.js';
 import { writeHandScript, runHandScript } from './hand-script.js';
 import { unmeasuredRow, type Row } from './row.js';
 import { writeReport, type BenchReport } from './report.js';
@@ -108,7 +108,6 @@ async function main(): Promise<void> {
   const restored = await restoreLayout(lab, initial.primary);
   if (!wasUp && !options.keepLab) {
     progress(`taking down the lab the bench brought up (${lab.dir})`);
-    const { labDownAt } = await import('../lab/down.js');
     await labDownAt(lab.dir, () => undefined);
   }
   const report: BenchReport = {
