@@ -32,6 +32,8 @@ interface Connection {
   client: Client;
   /** statement_timeout currently set on the session, in ms. */
   statementTimeoutMs: number;
+  /** The statement under way: checks running in parallel take turns on the one connection. */
+  turn: Promise<unknown>;
 }
 
 /** Runs one SQL statement on `host`'s PostgreSQL and returns its rows. */
@@ -44,6 +46,12 @@ export async function pgQuery<T = Record<string, unknown>>(
   timeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
 ): Promise<T[]> {
   const connection = await connectionFor(pool, inventory, host);
+  // One statement at a time per connection (pg would queue them too, but warns that it will
+  // stop), and each with its own statement_timeout set right before it.
+  const previous = connection.turn;
+  let done!: () => void;
+  connection.turn = new Promise<void>((resolve) => (done = resolve));
+  await previous.catch(() => undefined);
   try {
     if (connection.statementTimeoutMs !== timeoutMs) {
       await connection.client.query({ text: `SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`, query_timeout: timeoutMs + 2000 } as never);
@@ -54,6 +62,8 @@ export async function pgQuery<T = Record<string, unknown>>(
   } catch (error) {
     if (!isSqlError(error)) dropConnection(pool, host, connection);
     throw asPostgresError(host, error);
+  } finally {
+    done();
   }
 }
 
@@ -100,7 +110,7 @@ async function connect(pool: HostPool, inventory: Inventory, host: string): Prom
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: DEFAULT_QUERY_TIMEOUT_MS,
   });
-  const connection: Connection = { client, statementTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS };
+  const connection: Connection = { client, statementTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS, turn: Promise.resolve() };
   // An idle client whose server went away emits 'error': forget it, the next query reconnects.
   client.on('error', () => dropConnection(pool, host, connection));
   client.on('end', () => dropConnection(pool, host, connection));
