@@ -47,10 +47,12 @@ export class SiteLock {
   ) {}
 
   /** Takes every lock or none: on a held lock (exit 4) or one that cannot be taken (exit 3), releases what it took and throws. */
+  /** Takes the control machine's lock, then each host's in name order; a lock this run already holds is not taken again. */
   async acquire(hosts: string[]): Promise<void> {
+    const holds = (where: string) => this.held.some((h) => h.where === where);
     try {
-      await this.lockControl();
-      for (const host of [...new Set(hosts)].sort()) await this.lockHost(host);
+      if (!holds(CONTROL_MACHINE)) await this.lockControl();
+      for (const host of [...new Set(hosts)].sort()) if (!holds(host)) await this.lockHost(host);
     } catch (error) {
       await this.release();
       throw error;

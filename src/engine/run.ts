@@ -44,22 +44,27 @@ async function finishProbe(run: RunContext): Promise<void> {
 }
 
 async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<RunResult> {
-  const plan = await makePlan(run);
-  if (plan.blocked.length > 0) {
-    const first = plan.blocked[0]!;
-    return {
-      ...ended('blocked', 3, []),
-      message: `step ${first.spec.id} (${first.spec.action}${first.host ? ` on ${first.host}` : ''}) is blocked: ${first.check.summary}`,
-      hint: plan.blocked.length > 1 ? `${plan.blocked.length - 1} more step(s) blocked (${plan.blocked.slice(1).map((s) => s.spec.id).join(', ')}); nothing was changed` : 'nothing was changed',
-    };
-  }
   if (run.dryRun) {
+    const plan = await makePlan(run);
+    if (plan.blocked.length > 0) return blockedBy(plan);
     await warnAboutHeldLocks(run);
     return ended('planned', 0, []);
   }
   const lock = new SiteLock(await currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
   const forget = interrupt.beforeHardStop(() => releaseBeforeExit(run, lock));
+  let locking: Promise<unknown> = Promise.resolve(null);
   try {
+    // The site lock is taken while the plan runs, on the hosts the inventory names (a step's
+    // other host is locked once the plan knows it): taking it is off a failover's path. A
+    // blocked plan still decides the outcome (exit 3) and gives the lock back.
+    locking = lockHosts(run, null).then((hosts) => lock.acquire(hosts)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const plan = await makePlan(run);
+    const notLocked = await locking;
+    if (plan.blocked.length > 0) return blockedBy(plan);
+    if (notLocked) throw notLocked;
     await lock.acquire(await lockHosts(run, plan));
     if (plan.changes && !run.yes) {
       if (!run.interactive) {
@@ -72,6 +77,7 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     }
     return await executeSteps(run, interrupt);
   } finally {
+    await locking; // a plan that threw must not leave a lock taken after the release
     await lock.release();
     forget();
     const left = lock.stillHeld();
@@ -84,6 +90,15 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
   }
 }
 
+function blockedBy(plan: Plan): RunResult {
+  const first = plan.blocked[0]!;
+  return {
+    ...ended('blocked', 3, []),
+    message: `step ${first.spec.id} (${first.spec.action}${first.host ? ` on ${first.host}` : ''}) is blocked: ${first.check.summary}`,
+    hint: plan.blocked.length > 1 ? `${plan.blocked.length - 1} more step(s) blocked (${plan.blocked.slice(1).map((s) => s.spec.id).join(', ')}); nothing was changed` : 'nothing was changed',
+  };
+}
+
 /** A hard stop (second Ctrl-C) still gives the locks back, bounded: a host that does not answer is named instead. */
 async function releaseBeforeExit(run: RunContext, lock: SiteLock): Promise<void> {
   const left = await lock.releaseWithin(HARD_STOP_CLEANUP_MS - 500);
@@ -92,10 +107,10 @@ async function releaseBeforeExit(run: RunContext, lock: SiteLock): Promise<void>
   }
 }
 
-/** database.hosts, portable_ip.hosts and every host a step runs on, when they answer. */
-async function lockHosts(run: RunContext, plan: Plan): Promise<string[]> {
+/** database.hosts, portable_ip.hosts and (once planned) every host a step runs on, when they answer. */
+async function lockHosts(run: RunContext, plan: Plan | null): Promise<string[]> {
   const doc = run.inventory.doc;
-  const names = new Set<string>([...(doc.database?.hosts ?? []), ...(doc.portable_ip?.hosts ?? []), ...plan.steps.flatMap((s) => s.hosts)]);
+  const names = new Set<string>([...(doc.database?.hosts ?? []), ...(doc.portable_ip?.hosts ?? []), ...(plan?.steps.flatMap((s) => s.hosts) ?? [])]);
   const reachable = await Promise.all([...names].map((n) => run.pool.reachable(n).catch(() => false)));
   return [...names].filter((_, i) => reachable[i]);
 }
