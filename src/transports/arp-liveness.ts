@@ -9,12 +9,12 @@ import { isIPv4 } from 'node:net';
 // packets, an odd route) leaves the full connect timeout in force.
 //
 // iputils arping takes whole seconds for -i and -w, so the 3 requests come from 3 arpings
-// started 150 ms apart, each stopped with SIGINT 100 ms after the last request went out.
+// started 150 ms apart, each stopped with SIGINT 60 ms after the last request went out.
 
 export const ARP_REQUESTS = 3;
 export const ARP_SPREAD_MS = 300;
 /** How long the last request may take to be answered on a LAN (an answer takes well under a millisecond). */
-const LAST_ANSWER_MS = 100;
+const LAST_ANSWER_MS = 60;
 
 export interface ArpSilence {
   device: string;

@@ -13,7 +13,7 @@ import { arpShortcutAllowed } from '../inventory/hosts.js';
 import { KEEPALIVE_INTERVAL_MS } from './ssh-transport.js';
 
 /** A live host on the same segment sends its SSH banner well within this; only then is ARP asked. */
-const ARP_AFTER_MS = 100;
+const ARP_AFTER_MS = 50;
 
 const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
 
@@ -67,7 +67,7 @@ function tcpConnect(host: HostEntry): Promise<Socket> {
       if (!arpShortcutAllowed(host) || !host.address) return;
       void arpSilence(host.address, arp.signal).then((silence) => {
         if (!silence || arp.signal.aborted) return;
-        settle(new HostUnreachableError(host.name, `${label} answered none of ${silence.requests} ARP requests over ${silence.overMs} ms on ${silence.device}, its own segment: it is down or cut off`, { hint: UNREACHABLE_HINT }));
+        settle(new HostUnreachableError(host.name, `${label} does not answer: none of ${silence.requests} ARP requests over ${silence.overMs} ms on ${silence.device} (its own segment) was answered; it is down or cut off`, { hint: UNREACHABLE_HINT }));
       });
     }, Math.min(ARP_AFTER_MS, timeoutMs));
     sock.once('connect', () => sock.setNoDelay(true));

@@ -76,7 +76,7 @@ async function faultDuringSwitchover(step: string, fault: Case): Promise<void> {
       }
       const next = await labCli(lab, [...followed!.filter((w) => w !== '--yes'), '--yes']);
       totals.runs += 1;
-      expect(next.code, `${followed!.join(' ')}: ${next.stderr}`).toBe(0);
+      expect(next.code, `first run: ${first.stderr}\nthen ${followed!.join(' ')}: ${next.stderr}`).toBe(0);
     }
     expect(await liveHolders(lab)).toEqual([to]);
     expect(await inRecovery(lab, to)).toBe(false);

@@ -120,7 +120,7 @@ describe('a host that does not answer: ARP decides only on the same segment', ()
     await site.lab.cut('web2');
     const here = await dryRun(null);
     expect(here.code).toBe(3);
-    expect(checksOf(here.stdout)['on-web2']?.summary).toMatch(/answered none of 3 ARP requests over 300 ms on \S+, its own segment/);
+    expect(checksOf(here.stdout)['on-web2']?.summary).toMatch(/does not answer: none of 3 ARP requests over 300 ms on \S+ \(its own segment\) was answered/);
     expect(checksOf(here.stdout)['on-web1']?.status).toBe('ready');
 
     const there = await dryRun(far);
