@@ -118,6 +118,14 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     // Added and announced in one remote command: the first gratuitous ARP leaves at once.
     if (found.perHost.get(target) !== true) await addAddress(host, ip, { announce: ip.arpCount });
   } catch (error) {
+    // The target stopped answering while adding it: the address may be up there. Putting it
+    // back on the released holder could put it on two hosts; leave it, and say so.
+    if (error instanceof HostUnreachableError) {
+      throw new StepFailedError(`${sentenceOf(error)}; ${ip.cidr} may be on ${target} now, so it is not put back on ${others.join(', ') || 'any other host'} (the address would be on two hosts)`, {
+        hint: `see where it is with \`mirrorctl status\` once ${target} answers, then resume`,
+        cause: error,
+      });
+    }
     const back = await putBack(released, ip);
     throw new StepFailedError(`${sentenceOf(error)}; ${back}`, { cause: error });
   }

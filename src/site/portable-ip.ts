@@ -170,6 +170,10 @@ export async function addAddress(host: Transport, ip: PortableIp, options: { ann
   const count = options.announce ?? 0;
   const command = count > 0 ? `${add}; ${announceCommand(iface, ip.address, count)}` : add;
   const result = await host.exec(command, { timeoutMs: options.timeoutMs ?? ASK_TIMEOUT_MS });
+  if (result.timedOut) {
+    // Whether the address went up is not known: said as a host that stopped answering.
+    throw new HostUnreachableError(host.host, `${host.host} did not answer within ${result.durationMs} ms while ${ip.cidr} was being added to ${iface}`);
+  }
   if (result.exitCode !== 0) {
     throw new StepFailedError(`could not add ${ip.cidr} to ${iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
   }
