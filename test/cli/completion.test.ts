@@ -57,7 +57,7 @@ describe('mirrorctl completion bash, in a real bash', () => {
   it('commands, and the subcommands of lab', () => {
     expect(tab('mirrorctl ')).toEqual(['completion', 'failover', 'init', 'lab', 'playbooks', 'rejoin', 'run', 'runs', 'status', 'switchover', 'unlock', 'validate']);
     expect(tab('mirrorctl s')).toEqual(['status', 'switchover']);
-    expect(tab('mirrorctl lab ')).toEqual(['down', 'status', 'up']);
+    expect(tab('mirrorctl lab ')).toEqual(['demo', 'down', 'status', 'up']);
     expect(tab('mirrorctl completion ')).toEqual(['bash', 'fish', 'zsh']);
   });
 
