@@ -46,8 +46,11 @@ export class SiteLock {
     private readonly pool: HostPool,
   ) {}
 
-  /** Takes every lock or none: on a held lock (exit 4) or one that cannot be taken (exit 3), releases what it took and throws. */
-  /** Takes the control machine's lock, then each host's in name order; a lock this run already holds is not taken again. */
+  /**
+   * Takes the control machine's lock, then each host's in name order (a lock this run already
+   * holds is not taken again); every lock or none: on a held lock (exit 4) or one that cannot
+   * be taken (exit 3), releases what it took and throws.
+   */
   async acquire(hosts: string[]): Promise<void> {
     const holds = (where: string) => this.held.some((h) => h.where === where);
     try {
