@@ -58,7 +58,7 @@ export function meaningOf(row: Row): string {
     case 'status':
       return `A full picture of the site (both hosts over SSH, PostgreSQL through the tunnel, memcached) takes ${m}.`;
     case 'dry-run':
-      return `Planning a switchover, with every check run against the live site and nothing changed, takes ${m}.`;
+      return `Planning a switchover, with every check run against the live site and nothing changed, takes ${m}, ${r ?? 'n/a'} a \`status\` run alternated with it (${c ?? 'n/a'}).`;
     case 'scale-status':
     case 'scale-dry-run':
       return `Going from 1 to 32 memcached servers multiplies the wall time by ${r} (${c} → ${m}), so servers are asked in parallel${row.met === false ? ' only partly' : ''}.`;
