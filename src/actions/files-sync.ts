@@ -19,7 +19,7 @@ export const filesSync = defineAction({
     const [receiver, sending] = await Promise.all([ctx.hosts.get(p.to), ctx.hosts.get(p.from)]);
     const absent = await missingDirs(sending, paths, ctx.timeoutMs);
     if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs)));
+    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, ctx.phase === 'run')));
     const failed = failures(reports, p.from, p.to);
     if (failed) return { status: 'blocked', summary: failed };
     const { files, bytes, missing } = totals(reports);
@@ -32,7 +32,7 @@ export const filesSync = defineAction({
   async apply(ctx, p) {
     const { sender, paths } = settings(ctx, p);
     const receiver = await ctx.hosts.get(p.to);
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, false, ctx.timeoutMs)));
+    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, false, ctx.timeoutMs, ctx.phase === 'run')));
     const failed = failures(reports, p.from, p.to);
     if (failed) throw new StepFailedError(failed);
     const { files, bytes } = totals(reports);
@@ -41,7 +41,7 @@ export const filesSync = defineAction({
   async verify(ctx, p) {
     const { sender, paths } = settings(ctx, p);
     const receiver = await ctx.hosts.get(p.to);
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs)));
+    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, ctx.phase === 'run')));
     const failed = failures(reports, p.from, p.to);
     if (failed) return { ok: false, summary: failed };
     const { missing } = totals(reports);

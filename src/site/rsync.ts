@@ -24,27 +24,29 @@ export interface RsyncReport {
  * rsync runs as `sudo -n rsync` too, so files only root may read are copied, and the dry
  * run of the check, run the same way, sees what the real run will.
  */
-export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean): string {
+export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean, shareConnection = false): string {
   const ssh = `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=3 -o ServerAliveCountMax=3`;
   const source = `${sender.address}:${withSlash(path)}`;
   const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
   const remote = sender.ssh.sudo ? ` ${sh`--rsync-path=${'sudo -n rsync'}`}` : '';
-  // One SSH connection from the receiver to the sender, shared by every rsync of the run
-  // (the checks' dry runs, the copy, the verify; both paths): each new connection is a key
-  // exchange and a login, ~250 ms under sudo. OpenSSH multiplexing, kept 30 s after the last
-  // use, in a directory only root can enter; where it cannot be made, rsync connects as before.
+  if (!shareConnection) return `rsync ${options} ${sh`-e ${ssh}`}${remote} ${sh`${source} ${withSlash(path)}`}`;
+  // In a real run, one SSH connection from the receiver to the sender shared by its rsyncs
+  // (the re-check's dry run, the copy, the verify; both paths; the final sync): each new
+  // connection is a key exchange and a login, ~250 ms under sudo. OpenSSH multiplexing, kept
+  // 30 s after the last use, in a directory only root can enter; where it cannot be made,
+  // rsync connects as before. Never in the plan: a dry run leaves nothing behind on a host.
   const mux = `m=; mkdir -p -m 700 ${MUX_DIR} 2>/dev/null && [ -w ${MUX_DIR} ] && m=' -o ControlMaster=auto -o ControlPath=${MUX_DIR}/%C -o ControlPersist=30'`;
   return `${mux}; rsync ${options} -e ${sh`${ssh}`}"$m"${remote} ${sh`${source} ${withSlash(path)}`}`;
 }
 
 /** Where the receiver keeps its multiplexed SSH connections to the sender (root only). */
-const MUX_DIR = '/run/mirrorctl/ssh';
+const MUX_DIR = '/run/mirrorctl-rsync';
 /** A sender that does not answer: rsync's own SSH gives up (the step's timeout still bounds the whole). */
 const CONNECT_TIMEOUT_S = 10;
 
 /** Runs rsync (or its dry run) for one path on the receiver and reads what it sent. */
-export async function rsyncPath(receiver: Transport, sender: HostEntry, path: string, dryRun: boolean, timeoutMs: number): Promise<RsyncReport> {
-  const result = await receiver.exec(rsyncCommand(sender, path, dryRun), { timeoutMs });
+export async function rsyncPath(receiver: Transport, sender: HostEntry, path: string, dryRun: boolean, timeoutMs: number, shareConnection = false): Promise<RsyncReport> {
+  const result = await receiver.exec(rsyncCommand(sender, path, dryRun, shareConnection), { timeoutMs });
   // 24: some source files vanished while copying (uploads being replaced): not a failure.
   const ok = !result.timedOut && (result.exitCode === 0 || result.exitCode === 24);
   const error = ok ? null : result.exitCode === 127 ? `rsync is not installed on ${receiver.host} (package rsync)` : result.timedOut ? `rsync timed out after ${result.durationMs} ms` : firstProblem(result.stderr) || `rsync exited ${result.exitCode ?? result.signal}`;

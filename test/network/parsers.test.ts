@@ -59,12 +59,13 @@ describe('rsync', () => {
   it('pulls with --update, never --delete, every argument quoted', () => {
     const sender = { name: 'web1', address: '10.0.0.1', ssh: { user: 'root', port: 2222, sudo: false } } as HostEntry;
     const command = rsyncCommand(sender, '/srv/my uploads', true);
-    const mux = "m=; mkdir -p -m 700 /run/mirrorctl/ssh 2>/dev/null && [ -w /run/mirrorctl/ssh ] && m=' -o ControlMaster=auto -o ControlPath=/run/mirrorctl/ssh/%C -o ControlPersist=30'; ";
     const ssh = 'ssh -p 2222 -l root -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3';
-    expect(command).toBe(`${mux}rsync -a --update --itemize-changes --stats --dry-run -e '${ssh}'"$m" '10.0.0.1:/srv/my uploads/' '/srv/my uploads/'`);
+    expect(command).toBe(`rsync -a --update --itemize-changes --stats --dry-run -e '${ssh}' '10.0.0.1:/srv/my uploads/' '/srv/my uploads/'`);
     expect(command).not.toContain('--delete');
     // A sender that logs in as a user with sudo runs its end of rsync under sudo too (spec 5).
-    const withSudo = rsyncCommand({ ...sender, ssh: { ...sender.ssh, user: 'ops', sudo: true } } as HostEntry, '/srv/up', false);
+    // In a real run the rsyncs share one SSH connection to the sender (never in a dry run's plan).
+    const withSudo = rsyncCommand({ ...sender, ssh: { ...sender.ssh, user: 'ops', sudo: true } } as HostEntry, '/srv/up', false, true);
+    const mux = "m=; mkdir -p -m 700 /run/mirrorctl-rsync 2>/dev/null && [ -w /run/mirrorctl-rsync ] && m=' -o ControlMaster=auto -o ControlPath=/run/mirrorctl-rsync/%C -o ControlPersist=30'; ";
     expect(withSudo).toBe(`${mux}rsync -a --update --itemize-changes --stats -e '${ssh.replace('-l root', '-l ops')}'"$m" --rsync-path='sudo -n rsync' 10.0.0.1:/srv/up/ /srv/up/`);
   });
 });
