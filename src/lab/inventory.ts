@@ -47,7 +47,7 @@ portable_ip:
   address: ${state.portableCidr}
   hosts: [web1, web2]
   arp_count: 3
-  arp_probe_ms: 300                 # a bridge answers ARP in well under a millisecond (default 1000)
+  arp_probe_ms: 150                 # a bridge answers ARP in well under a millisecond (default 1000)
 database:
   engine: postgres
   hosts: [web1, web2]

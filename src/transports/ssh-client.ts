@@ -13,7 +13,7 @@ import { arpShortcutAllowed } from '../inventory/hosts.js';
 import { KEEPALIVE_INTERVAL_MS } from './ssh-transport.js';
 
 /** A live host on the same segment sends its SSH banner well within this; only then is ARP asked. */
-const ARP_AFTER_MS = 50;
+const ARP_AFTER_MS = 20;
 
 const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
 
