@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import type { HostEntry } from '../inventory/schema.js';
-import { describeCopy, missingDirs, rsyncPath, type RsyncReport } from '../site/rsync.js';
+import { describeCopy, missingDirs, plannedDryRun, rsyncPath, type RsyncReport } from '../site/rsync.js';
 import { defineAction, type StepContext } from './types.js';
 
 /** Uploaded files the mirror lacks are copied from the old host to the new (rsync --update, never deleting). */
@@ -19,7 +19,9 @@ export const filesSync = defineAction({
     const [receiver, sending] = await Promise.all([ctx.hosts.get(p.to), ctx.hosts.get(p.from)]);
     const absent = await missingDirs(sending, paths, ctx.timeoutMs);
     if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, ctx.phase === 'run')));
+    const reports = await Promise.all(
+      paths.map((path) => (ctx.phase === 'plan' ? plannedDryRun(ctx.hosts, receiver, sender, path, ctx.timeoutMs) : rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true))),
+    );
     const failed = failures(reports, p.from, p.to);
     if (failed) return { status: 'blocked', summary: failed };
     const { files, bytes, missing } = totals(reports);

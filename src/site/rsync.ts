@@ -1,6 +1,8 @@
 import type { HostEntry } from '../inventory/schema.js';
 import { sh } from '../transports/quote.js';
+import type { HostPool } from '../transports/pool.js';
 import type { Transport } from '../transports/types.js';
+import { PerRun } from './per-run.js';
 
 // Mirroring uploaded files: rsync runs on the receiving host and pulls from the
 // sender over the receiver's own SSH (its key, its known_hosts). --update keeps a
@@ -94,4 +96,23 @@ function withSlash(path: string): string {
 function firstProblem(text: string): string {
   const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.find((l) => !l.startsWith('rsync error:')) ?? lines.at(-1) ?? '';
+}
+
+/** The plan's rsync dry runs, by receiver, sender and path (the site does not change while it plans). */
+const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport>>>(() => new Map());
+
+/**
+ * A dry run for the plan: two steps that copy the same files between the same hosts
+ * (`sync-files` and `sync-files-final`) are answered by one rsync, not two at once. Each
+ * check of the apply phase runs its own (`rsyncPath`).
+ */
+export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, path: string, timeoutMs: number): Promise<RsyncReport> {
+  const runs = plannedDryRuns.of(pool);
+  const key = JSON.stringify([receiver.host, sender.name, path]);
+  let pending = runs.get(key);
+  if (!pending) {
+    pending = rsyncPath(receiver, sender, path, true, timeoutMs);
+    runs.set(key, pending);
+  }
+  return pending;
 }
