@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { findKey, replaceValue } from '../site/ini-line.js';
-import { readRemoteFile, rewriteAndReload, type RemoteFile } from '../site/remote-file.js';
+import { readRemoteFile, rewriteAndReload, sha256, type RemoteFile } from '../site/remote-file.js';
 import { CommandError } from '../transports/command-error.js';
 import { lastLine } from '../transports/last-line.js';
 import { stepTransport } from './step-host.js';
@@ -36,7 +36,7 @@ export const sessionsMode = defineAction({
     const read = takeFinding(check) ?? (await readAgain(ctx, file, key));
     const after = replaceValue(read.file.text, read.index, wanted);
     // One round trip: atomic rewrite, then the reload; a failed reload puts the previous file back.
-    const result = await host.exec(rewriteAndReload(file, read.file.sha256, reload), { timeoutMs: ctx.timeoutMs, input: after, signal: ctx.signal });
+    const result = await host.exec(rewriteAndReload(file, read.file.sha256, sha256(after), reload), { timeoutMs: ctx.timeoutMs, input: after, signal: ctx.signal });
     if (result.exitCode === 4) {
       throw new StepFailedError(`reload \`${reload}\` failed on ${ctx.host} (${lastLine(result.stderr) || 'no message'}); ${file} was put back as it was`);
     }

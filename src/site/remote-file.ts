@@ -25,8 +25,11 @@ export async function readRemoteFile(host: Transport, path: string, timeoutMs: n
  * directory, owner and mode copied, then rename) only if it still has the content
  * that was read (`expectSha`; exit 3 otherwise), then runs `reload`. When the reload
  * fails, the previous file is renamed back into place (exit 4). One round trip.
+ * The temp file must hash to `newSha` before it replaces anything (exit 5 otherwise): a
+ * connection lost while the new content streams in ends `cat` early, and a cut-off file
+ * must never take the place of a whole one.
  */
-export function rewriteAndReload(path: string, expectSha: string, reload: string | undefined): string {
+export function rewriteAndReload(path: string, expectSha: string, newSha: string, reload: string | undefined): string {
   const script = sh`set -e
 f=${path}
 current=$(sha256sum < "$f" | cut -d' ' -f1)
@@ -36,6 +39,7 @@ tmp=$(mktemp "$dir/.$base.mirrorctl.XXXXXX")
 prev=$(mktemp "$dir/.$base.mirrorctl-previous.XXXXXX")
 trap 'rm -f "$tmp" "$prev"' EXIT
 cat > "$tmp"
+if [ "$(sha256sum < "$tmp" | cut -d' ' -f1)" != ${newSha} ]; then echo "the new $f arrived incomplete; nothing was replaced" >&2; exit 5; fi
 chown --reference="$f" "$tmp"
 chmod --reference="$f" "$tmp"
 cp -p "$f" "$prev"
@@ -48,7 +52,7 @@ mv -f "$tmp" "$f"
 
 /** Replaces a file atomically with `text`, only if it still has the content we read. */
 export async function replaceRemoteFile(host: Transport, path: string, text: string, expectSha: string, timeoutMs: number): Promise<void> {
-  const result = await host.exec(rewriteAndReload(path, expectSha, undefined), { timeoutMs, input: text });
+  const result = await host.exec(rewriteAndReload(path, expectSha, sha256(text), undefined), { timeoutMs, input: text });
   if (result.exitCode !== 0) throw new CommandError(result);
 }
 

@@ -81,3 +81,25 @@ describe('sessions.mode (real files, real process)', () => {
     }
   });
 });
+
+describe('the rewrite script (a real shell, a real file)', () => {
+  it('new content that arrives cut off (a connection lost mid-stream) replaces nothing (exit 5)', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { spawnSync } = await import('node:child_process');
+    const { rewriteAndReload, sha256 } = await import('../../src/site/remote-file.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mirrorctl-rewrite-'));
+    const file = join(dir, 'app.ini');
+    const before = 'site.host = web2\nsession.backend = memcache\nmemcached.server = 10.0.0.1:11211\n';
+    writeFileSync(file, before);
+    const after = before.replace('memcache\n', 'database\n');
+    const script = rewriteAndReload(file, sha256(before), sha256(after), undefined);
+    const cut = spawnSync('/bin/sh', ['-c', script], { input: after.slice(0, 20), encoding: 'utf8' });
+    expect(cut.status).toBe(5);
+    expect(cut.stderr).toMatch(/arrived incomplete; nothing was replaced/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    const whole = spawnSync('/bin/sh', ['-c', script], { input: after, encoding: 'utf8' });
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(after);
+  });
+});
