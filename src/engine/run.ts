@@ -51,8 +51,8 @@ async function planAndExecute(run: RunContext, interrupt: Interrupt): Promise<Ru
     return ended('planned', 0, []);
   }
   const lock = new SiteLock(await currentOwner(run.bus.runId!, run.commandLine), run.inventory.site, run.stateDir, run.pool);
-  const forget = interrupt.beforeHardStop(() => releaseBeforeExit(run, lock));
   let locking: Promise<unknown> = Promise.resolve(null);
+  const forget = interrupt.beforeHardStop(() => releaseBeforeExit(run, lock, locking));
   try {
     // The site lock is taken while the plan runs, on the hosts the inventory names (a step's
     // other host is locked once the plan knows it): taking it is off a failover's path. A
@@ -100,8 +100,15 @@ function blockedBy(plan: Plan): RunResult {
 }
 
 /** A hard stop (second Ctrl-C) still gives the locks back, bounded: a host that does not answer is named instead. */
-async function releaseBeforeExit(run: RunContext, lock: SiteLock): Promise<void> {
-  const left = await lock.releaseWithin(HARD_STOP_CLEANUP_MS - 500);
+async function releaseBeforeExit(run: RunContext, lock: SiteLock, locking: Promise<unknown>): Promise<void> {
+  // A lock still being taken (it is taken while the plan runs) is waited for first, within the
+  // same budget, so it is not taken after the release and left behind unnamed.
+  const budget = HARD_STOP_CLEANUP_MS - 500;
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([locking, new Promise<void>((resolve) => (timer = setTimeout(resolve, budget / 2)))]);
+  clearTimeout(timer);
+  const left = await lock.releaseWithin(Math.max(0, budget - (performance.now() - started)));
   if (left.length > 0) {
     run.bus.notice({ level: 'warn', message: `stopped before the site lock on ${left.join(', ')} was released; check with \`mirrorctl unlock\`` });
   }
