@@ -1,8 +1,10 @@
-import { ConfigError } from '../errors.js';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, StepFailedError } from '../errors.js';
 import { ensureMemcached } from './memcached.js';
 import { ensureMountNamespace, ensurePrivateNsDir, resetRun } from './mount-namespace.js';
 import { setLink } from './network.js';
-import { labNames, resolveLabDir, type LabHostName } from './paths.js';
+import { labNames, resolveLabDir, SSH_PORT, type LabHostName } from './paths.js';
 import { startPostgres } from './postgres.js';
 import { killNetns } from './processes.js';
 import { ensureSshd } from './sshd.js';
@@ -59,4 +61,32 @@ export async function labRestore(dir: string, host: LabHostName, options: Restor
   await writeLabState(names, state);
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
+  // Back means reachable, as a booted host is before anyone calls it: its link just came up,
+  // and until the control machine gets its SSH banner (ARP resolved, sshd listening) a
+  // mirrorctl run would rightly find it silent on its segment (spec 8) and call it down.
+  if (!(await sshBanner(state.nodes[host].address, SSH_PORT, 10_000))) {
+    throw new StepFailedError(`lab: ${host} was restored but its sshd did not answer on ${state.nodes[host].address}:${SSH_PORT} within 10 s`);
+  }
+}
+
+/** Whether a TCP connection to address:port gets the server's first bytes within `timeoutMs` (tried every 50 ms). */
+async function sshBanner(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answered = await new Promise<boolean>((resolve) => {
+      const sock = connect({ host: address, port });
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), 500);
+      sock.once('data', () => done(true));
+      sock.once('error', () => done(false));
+      sock.once('end', () => done(false));
+    });
+    if (answered) return true;
+    await sleep(50);
+  }
+  return false;
 }
