@@ -2,7 +2,7 @@
 // small WebSocket client: open a page, record every request it makes, evaluate in it, and
 // take a screenshot. Root needs --no-sandbox; a fresh profile keeps each run apart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -21,10 +21,11 @@ export interface OpenedPage {
 /** Starts Chromium, opens `url` in a new tab and waits for its load event (bounded). */
 export async function openPage(url: string, options: { width?: number; height?: number } = {}): Promise<OpenedPage> {
   const profile = mkdtempSync(join(tmpdir(), 'mirrorctl-chromium-'));
+  // Its own process group, so its helpers are stopped with it; its temporary files go in the profile.
   const child = spawn(CHROMIUM, [
     '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
-  ], { stdio: 'ignore' });
+  ], { stdio: 'ignore', detached: true, env: { ...process.env, TMPDIR: profile } });
   try {
     const endpoint = await devtoolsEndpoint(profile, child);
     const cdp = await connect(endpoint);
@@ -53,12 +54,12 @@ export async function openPage(url: string, options: { width?: number; height?: 
         await cdp.send('Browser.close').catch(() => undefined);
         cdp.close();
         await stop(child);
-        rmSync(profile, { recursive: true, force: true });
+        removeProfile(profile);
       },
     };
   } catch (error) {
     await stop(child);
-    rmSync(profile, { recursive: true, force: true });
+    removeProfile(profile);
     throw error;
   }
 }
@@ -130,10 +131,48 @@ function connect(endpoint: string): Promise<Cdp> {
 
 /** Ends Chromium (this test's own process) and waits for it, bounded. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  child.kill('SIGTERM');
-  await exited;
-  clearTimeout(timer);
+  const group = child.pid;
+  if (group === undefined) return;
+  // The browser's helper processes (crashpad, utilities) can outlive it and keep writing to
+  // the profile: the whole group is stopped, and waited for until none of it runs.
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-group, name);
+    } catch {
+      // ESRCH: nothing left in the group
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 10_000;
+  let killed = false;
+  while (livingIn(group) > 0) {
+    if (!killed && Date.now() > deadline - 5000) {
+      signal('SIGKILL');
+      killed = true;
+    }
+    if (Date.now() > deadline) throw new Error(`chromium's process group ${group} did not exit within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Processes of the group that are not zombies (a zombie writes nothing; its reaper may be slow). */
+function livingIn(group: number): number {
+  let living = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces, so read after the last ")".
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === group && state !== 'Z') living += 1;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return living;
+}
+
+/** The profile, once nothing writes to it any more (retried: a directory can be busy for a moment). */
+function removeProfile(profile: string): void {
+  rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
