@@ -49,10 +49,15 @@ export async function httpStatus(url: string, timeoutMs: number, via: Transport 
   });
 }
 
-/** True when the control machine has no route to an IPv4 address (`ip route get` fails); false for names. */
+/**
+ * True when the control machine has no route to an IPv4 address (`ip route get` fails); false
+ * for names. node:child_process, not execa: loading execa costs a dry run more than the call.
+ */
 export async function noRouteTo(address: string): Promise<boolean> {
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(address)) return false;
-  const { execa } = await import('execa');
-  const result = await execa('ip', ['route', 'get', address], { reject: false, timeout: 5000 });
-  return result.exitCode !== 0 && /unreachable|no route/i.test(String(result.stderr));
+  const { execFile } = await import('node:child_process');
+  const stderr = await new Promise<string | null>((resolve) => {
+    execFile('ip', ['route', 'get', address], { timeout: 5000 }, (error, _stdout, err) => resolve(error ? String(err) : null));
+  });
+  return stderr !== null && /unreachable|no route/i.test(stderr);
 }
