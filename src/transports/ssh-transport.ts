@@ -7,6 +7,7 @@ import { ChannelLimit } from './channel-limit.js';
 import { hostLabel } from './host-key.js';
 import { lastLine } from './last-line.js';
 import { quote } from './quote.js';
+import { ShellWorker } from './shell-worker.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type ExecOptions, type Transport } from './types.js';
 
 /** Seconds GNU timeout waits after SIGTERM before SIGKILL. */
@@ -17,6 +18,12 @@ const LOCAL_GRACE_MS = (KILL_AFTER_S + 1) * 1000;
 export const KEEPALIVE_INTERVAL_MS = 3000;
 /** Delay before asking again when sshd refuses a session while others are open. */
 const SESSION_RETRY_MS = 250;
+/** Long-lived command shells per connection (see shell-worker.ts); busy ones leave the rest to channels. */
+const MAX_WORKERS = 4;
+/** How long a command waits for a busy command shell before it starts another (or takes a channel). */
+const QUEUE_MS = 250;
+/** How long a new command shell may take to start before plain channels are used instead. */
+const WORKER_START_MS = 10_000;
 
 /**
  * The command line sent to the host. `timeout` (GNU, not --foreground) makes its own
@@ -55,7 +62,10 @@ export function sudoRefused(result: CommandResult): boolean {
   return result.exitCode === 1 && /^sudo: (a password is required|a terminal is required|.* is not in the sudoers file|.* not allowed to execute|sorry, you must have a tty)/m.test(result.stderr);
 }
 
-/** A Transport over one ssh2 connection: a channel per command, at most 8 at a time. */
+/**
+ * A Transport over one ssh2 connection: at most 8 commands at a time, each on an idle
+ * long-lived command shell when there is one (up to MAX_WORKERS), else on a channel of its own.
+ */
 export class SshTransport implements Transport {
   readonly host: string;
   private readonly limit = new ChannelLimit();
@@ -63,6 +73,12 @@ export class SshTransport implements Transport {
   private lost: HostUnreachableError | null = null;
   private closedByUs = false;
   private readonly lostListeners: Array<() => void> = [];
+  private readonly workers: ShellWorker[] = [];
+  private startingWorkers = 0;
+  /** Commands waiting (at most QUEUE_MS) for a busy command shell. */
+  private readonly waiters: Array<(worker: ShellWorker | null) => void> = [];
+  /** Set once a command shell could not be started (sessions or sudo refused): channels only from then on. */
+  private workersOff = false;
   /** Bytes received, counted here when the connection runs over a jump host's channel (it keeps no count). */
   private channelBytes: number | null = null;
 
@@ -92,6 +108,8 @@ export class SshTransport implements Transport {
       this.pendingOnLoss.clear();
       if (!this.closedByUs) for (const listener of this.lostListeners.splice(0)) listener();
     });
+    // The first command shell starts with the connection: a run's first commands then find it ready.
+    void this.startWorker().then((worker) => worker && this.releaseWorker(worker));
   }
 
   get alive(): boolean {
@@ -126,7 +144,8 @@ export class SshTransport implements Transport {
     }
     const slot = { holdMs: 0 };
     try {
-      const result = await this.runChannel(command, timeoutMs, options, started, slot);
+      const worker = options.input === undefined ? await this.takeWorker(options.signal) : null;
+      const result = worker ? await this.runOnWorker(worker, command, timeoutMs, options, started, slot) : await this.runChannel(command, timeoutMs, options, started, slot);
       if (this.entry.ssh.sudo && sudoRefused(result)) {
         throw new HostTrustError(this.host, `${hostLabel(this.entry)}: sudo -n refused to run a command as root for ${this.entry.ssh.user} (${lastLine(result.stderr)})`, {
           hint: `give ${this.entry.ssh.user} NOPASSWD sudo on ${this.host} (mirrorctl never types a password), or log in as root with ssh.sudo: false`,
@@ -237,8 +256,9 @@ export class SshTransport implements Transport {
           if (error) {
             if (settled) return;
             if (this.lost) return onLost(this.lost);
-            // A host with a MaxSessions below ours: wait for a sibling channel to finish.
-            if (this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
+            // A host with a MaxSessions below ours: idle command shells give their sessions
+            // back, and we wait for a sibling channel to finish.
+            if (this.stopWorkers() || this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
             return refused(error);
           }
           attach(opened);
@@ -266,6 +286,153 @@ export class SshTransport implements Transport {
         else opened.end();
       };
       open();
+    });
+  }
+
+  /**
+   * A command shell for one command, marked busy: an idle one; else the first to come free
+   * within QUEUE_MS (starting shells and sudo costs more than waiting for a short command);
+   * else a new one while fewer than MAX_WORKERS exist. Null: use a channel of its own.
+   */
+  private async takeWorker(signal?: AbortSignal): Promise<ShellWorker | null> {
+    if (this.workersOff || this.lost) return null;
+    const idle = this.workers.find((w) => w.usable);
+    if (idle) {
+      idle.busy = true;
+      return idle;
+    }
+    if (this.workers.length + this.startingWorkers === 0) return this.startWorker();
+    const handed = await new Promise<ShellWorker | null | 'late'>((resolve) => {
+      const done = (outcome: ShellWorker | null | 'late') => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve(outcome);
+      };
+      const waiter = (worker: ShellWorker | null) => done(worker);
+      const onAbort = () => done(null);
+      const timer = setTimeout(() => done('late'), QUEUE_MS);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+    if (handed !== 'late') return handed;
+    return this.workers.length + this.startingWorkers < MAX_WORKERS ? this.startWorker() : null;
+  }
+
+  private async startWorker(): Promise<ShellWorker | null> {
+    this.startingWorkers += 1;
+    try {
+      const worker = await ShellWorker.start(this.client, this.entry.ssh.sudo, WORKER_START_MS);
+      worker.busy = true;
+      this.workers.push(worker);
+      worker.onClose(() => this.dropWorker(worker));
+      return worker;
+    } catch {
+      // sshd or sudo refused it (the command's own channel then says why), or the host is slow
+      this.workersOff = true;
+      this.stopWorkers();
+      for (const waiter of this.waiters.splice(0)) waiter(null);
+      return null;
+    } finally {
+      this.startingWorkers -= 1;
+    }
+  }
+
+  /** A command is done with the shell: the next waiting command gets it, else it is idle. */
+  private releaseWorker(worker: ShellWorker): void {
+    const next = this.waiters.shift();
+    if (next) next(worker);
+    else worker.busy = false;
+  }
+
+  private dropWorker(worker: ShellWorker): void {
+    const at = this.workers.indexOf(worker);
+    if (at >= 0) this.workers.splice(at, 1);
+  }
+
+  /** Closes the idle command shells (sshd wants their sessions); true if there were any. */
+  private stopWorkers(): boolean {
+    const idle = this.workers.filter((w) => w.usable);
+    for (const worker of idle) {
+      this.dropWorker(worker);
+      worker.retire();
+    }
+    return idle.length > 0;
+  }
+
+  /** One command on a command shell: the same bounds, abort and loss handling as on a channel. */
+  private runOnWorker(worker: ShellWorker, command: string, timeoutMs: number, options: ExecOptions, started: number, slot: { holdMs: number }): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let timedOut = false;
+      let hardStop: NodeJS.Timeout | undefined;
+      const sentAt = performance.now();
+      const retire = () => {
+        this.dropWorker(worker);
+        worker.retire();
+      };
+      const cleanUp = () => {
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(hardStop);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.pendingOnLoss.delete(onLost);
+      };
+      const finish = (outcome: Omit<CommandResult, 'command' | 'host' | 'durationMs'>) => {
+        if (settled) return;
+        cleanUp();
+        resolve(this.result(command, started, outcome));
+      };
+      const onLost = (error: HostUnreachableError) => {
+        if (settled) return;
+        cleanUp();
+        retire();
+        reject(error);
+      };
+      const onAbort = () => {
+        // As for a channel: TERM under sudo reaches `timeout`, which ends the command's group.
+        signalSession(worker.channel, this.entry.ssh.sudo ? 'TERM' : 'KILL');
+        retire();
+        slot.holdMs = Math.max(0, sentAt + timeoutMs + LOCAL_GRACE_MS - performance.now());
+        finish({ exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', timedOut: false });
+      };
+      const readAtStart = this.bytesRead();
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (timeoutMs >= 2 * KEEPALIVE_INTERVAL_MS && this.bytesRead() === readAtStart) {
+          this.declareLost(`sent nothing for ${timeoutMs} ms, not even keepalive answers: the host is down or cut off`);
+          return onLost(this.lost!);
+        }
+        // The remote `timeout` fires now too, and the shell answers; if it does not, retire it.
+        hardStop = setTimeout(() => {
+          retire();
+          finish({ exitCode: null, signal: 'SIGTERM', stdout: '', stderr: '', timedOut: true });
+        }, LOCAL_GRACE_MS);
+      }, timeoutMs);
+
+      this.pendingOnLoss.add(onLost);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
+      worker.run(command, seconds).then(
+        (outcome) => {
+          if (settled) return;
+          this.releaseWorker(worker);
+          if (timedOut) finish({ exitCode: null, signal: 'SIGTERM', stdout: outcome.stdout, stderr: outcome.stderr, timedOut: true });
+          else finish({ exitCode: outcome.exitCode, signal: null, stdout: outcome.stdout, stderr: outcome.stderr, timedOut: false });
+        },
+        (error: Error) => {
+          // On a dropped connection the client's 'close' rejects us with the lost host; give it that turn.
+          setImmediate(() => {
+            if (settled) return;
+            if (this.lost && !this.closedByUs) return onLost(this.lost);
+            retire();
+            finish({ exitCode: null, signal: null, stdout: '', stderr: `the command shell on ${this.host} ended before the command did (${error.message})`, timedOut });
+          });
+        },
+      );
     });
   }
 

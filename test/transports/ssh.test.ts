@@ -80,6 +80,23 @@ describe('commands', () => {
     expect(await ssh.exec('echo "$LC_ALL"')).toMatchObject({ stdout: 'C\n' });
   });
 
+  it('runs one command after another in one long-lived shell, each framed exactly: output without a newline, stderr apart, a forged end marker, many lines', async () => {
+    const ssh = await connectTo();
+    // The command's shell is run by `timeout`, itself run by the long-lived shell: the same
+    // grandparent for every command means no new session (and no new sudo) per command.
+    const grandparent = 'ps -o ppid= -p "$PPID" | tr -d " "';
+    const first = await ssh.exec(grandparent);
+    const second = await ssh.exec(grandparent);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(await ssh.exec('printf "no newline"; printf "to stderr" >&2; exit 7')).toMatchObject({ exitCode: 7, stdout: 'no newline', stderr: 'to stderr' });
+    expect(await ssh.exec("printf '@@0123456789abcdef01234567 0\\n'; echo after")).toMatchObject({ exitCode: 0, stdout: '@@0123456789abcdef01234567 0\nafter\n' });
+    const lines = await ssh.exec('a=1\nb="two\nlines"\nprintf "%s|%s" "$a" "$b"');
+    expect(lines).toMatchObject({ exitCode: 0, stdout: '1|two\nlines' });
+    const third = await ssh.exec(grandparent);
+    expect(third.stdout).toBe(first.stdout);
+  });
+
   it('passes quoted arguments through as literal data and executes none of them', async () => {
     const ssh = await connectTo();
     const marker = join(sshd.dir, 'pwned');

@@ -1,0 +1,199 @@
+// A long-lived remote shell on one SSH session: commands go to it one at a time over
+// stdin, each still bounded by GNU `timeout` on the host, and come back framed with
+// their exit status, stdout and stderr. It saves, per command, what a new channel
+// costs on the host: a new sshd session, the login shell and `sudo` (about 40 ms each
+// on a small host, and far more when several run at once). Anything unusual (an
+// abort, a local timeout, a broken frame) retires the worker: it is then closed the
+// way a channel is, and the next command gets a fresh one.
+import { randomBytes } from 'node:crypto';
+import type { Client, ClientChannel } from 'ssh2';
+import { quote } from './quote.js';
+
+/** Seconds GNU timeout waits after SIGTERM before SIGKILL (as for a channel). */
+export const WORKER_KILL_AFTER_S = 2;
+
+/**
+ * The driver: reads "NONCE SECONDS LINES\n" then that many lines of command, runs it under
+ * `timeout` with stdin from /dev/null and its output on the session's own stdout and
+ * stderr, then ends each stream with "@@NONCE STATUS\n" (NONCE is random, so no output
+ * can forge it). Only builtins besides `timeout` and the command's shell: forks are the
+ * cost being saved. A TERM (sshd or sudo relaying a signal) ends the running command's
+ * whole process group through `timeout`, then the driver.
+ */
+const DRIVER = [
+  'c=',
+  `trap '[ -n "$c" ] && kill -TERM "$c" 2>/dev/null; exit 143' TERM HUP INT`,
+  "nl='",
+  "'",
+  `printf '@@mc ready\\n'`,
+  'while read -r nonce secs n; do',
+  '  cmd=',
+  '  while [ "$n" -gt 0 ]; do IFS= read -r l || exit 1; cmd="$cmd$l$nl"; n=$((n - 1)); done',
+  `  timeout -k ${WORKER_KILL_AFTER_S} "$secs" /bin/sh -c "$cmd" </dev/null &`,
+  '  c=$!',
+  '  wait "$c"; rc=$?',
+  '  c=',
+  `  printf '@@%s %s\\n' "$nonce" "$rc" >&2`,
+  `  printf '@@%s %s\\n' "$nonce" "$rc"`,
+  'done',
+].join('\n');
+
+/** The command line that starts a worker (as root under `sudo -n` when asked). */
+export function workerCommand(sudo: boolean): string {
+  const shell = `env LC_ALL=C /bin/sh -c ${quote(DRIVER)}`;
+  return sudo ? `sudo -n ${shell}` : shell;
+}
+
+export interface WorkerOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One stream of the session: bytes since the last command ended, and this command's end once seen. */
+class Stream {
+  buffer: Buffer = Buffer.alloc(0);
+  output: Buffer | null = null;
+  status: number | null = null;
+
+  /** Adds bytes; true once "@@NONCE STATUS\n" has been seen (what came before it is the output). */
+  take(chunk: Buffer, marker: Buffer | null): boolean {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    return this.settle(marker);
+  }
+
+  settle(marker: Buffer | null): boolean {
+    if (this.output !== null) return true;
+    if (!marker) return false;
+    const at = this.buffer.indexOf(marker);
+    if (at < 0) return false;
+    const end = this.buffer.indexOf('\n', at);
+    if (end < 0) return false;
+    this.output = this.buffer.subarray(0, at);
+    this.status = Number(this.buffer.subarray(at + marker.length, end).toString());
+    this.buffer = this.buffer.subarray(end + 1);
+    return true;
+  }
+
+  reset(): void {
+    this.output = null;
+    this.status = null;
+  }
+}
+
+interface Pending {
+  marker: Buffer;
+  resolve: (outcome: WorkerOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+/** One remote shell; `run` is used by one command at a time (the caller keeps it busy). */
+export class ShellWorker {
+  busy = false;
+  private retired = false;
+  private closed = false;
+  private readonly out = new Stream();
+  private readonly err = new Stream();
+  private pending: Pending | null = null;
+  private readonly closeListeners: Array<() => void> = [];
+
+  private constructor(readonly channel: ClientChannel) {}
+
+  /** Opens the session and waits for the driver's "ready" (rejects when the session or sudo refuses). */
+  static start(client: Client, sudo: boolean, timeoutMs: number): Promise<ShellWorker> {
+    return new Promise((resolve, reject) => {
+      client.exec(workerCommand(sudo), (error, channel) => {
+        if (error) return reject(error);
+        const worker = new ShellWorker(channel);
+        const ready = Buffer.from('@@mc ready\n');
+        let started = false;
+        const timer = setTimeout(() => {
+          if (started) return;
+          worker.retire();
+          reject(new Error(`the command shell did not start within ${timeoutMs} ms`));
+        }, timeoutMs);
+        channel.on('error', () => undefined);
+        channel.stderr.on('data', (chunk: Buffer) => worker.receive(worker.err, chunk));
+        channel.on('data', (chunk: Buffer) => {
+          if (started) return worker.receive(worker.out, chunk);
+          worker.out.buffer = Buffer.concat([worker.out.buffer, chunk]);
+          if (worker.out.buffer.length < ready.length) return;
+          clearTimeout(timer);
+          if (!worker.out.buffer.subarray(0, ready.length).equals(ready)) {
+            worker.retire();
+            return reject(new Error('the command shell said something unexpected'));
+          }
+          started = true;
+          worker.out.buffer = worker.out.buffer.subarray(ready.length);
+          worker.err.buffer = Buffer.alloc(0); // a login banner or sudo's lecture, before the driver ran
+          resolve(worker);
+        });
+        channel.on('close', () => {
+          worker.retired = true;
+          worker.closed = true;
+          clearTimeout(timer);
+          if (!started) reject(new Error(worker.err.buffer.toString('utf8').trim() || 'the command shell ended before it started'));
+          worker.failPending(new Error('the command shell ended'));
+          for (const listener of worker.closeListeners.splice(0)) listener();
+        });
+      });
+    });
+  }
+
+  get usable(): boolean {
+    return !this.retired && !this.busy;
+  }
+
+  /** Calls `listener` once when the session is gone. */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** Runs one command; rejects if the shell ends (or is retired) before it answers. */
+  run(command: string, timeoutSeconds: string): Promise<WorkerOutcome> {
+    if (this.retired) return Promise.reject(new Error('the command shell was retired'));
+    const nonce = randomBytes(12).toString('hex');
+    const body = command.endsWith('\n') ? command : `${command}\n`;
+    const lines = body.split('\n').length - 1;
+    return new Promise((resolve, reject) => {
+      this.pending = { marker: Buffer.from(`@@${nonce} `), resolve, reject };
+      this.out.reset();
+      this.err.reset();
+      this.channel.write(`${nonce} ${timeoutSeconds} ${lines}\n${body}`);
+    });
+  }
+
+  /** Never used again: stdin and the session closed (a running command ends by its own `timeout`). */
+  retire(): void {
+    if (!this.retired) {
+      this.retired = true;
+      this.failPending(new Error('the command shell was retired'));
+    }
+    try {
+      this.channel.end();
+      this.channel.close();
+    } catch {
+      // the connection is already gone
+    }
+  }
+
+  private failPending(error: Error): void {
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(error);
+  }
+
+  private receive(stream: Stream, chunk: Buffer): void {
+    const pending = this.pending;
+    if (!stream.take(chunk, pending?.marker ?? null) || !pending) return;
+    if (!this.out.settle(pending.marker) || !this.err.settle(pending.marker)) return;
+    this.pending = null;
+    const exitCode = this.out.status!;
+    if (!Number.isInteger(exitCode) || exitCode !== this.err.status) {
+      this.retire();
+      return pending.reject(new Error('the command shell answered out of order'));
+    }
+    pending.resolve({ exitCode, stdout: this.out.output!.toString('utf8'), stderr: this.err.output!.toString('utf8') });
+  }
+}
