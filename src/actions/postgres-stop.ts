@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import { databaseState } from '../site/database-state.js';
 import { sawControl } from '../site/facts.js';
-import { controlData, databaseSettings, runService, serverRunning } from '../site/postgres-server.js';
+import { controlData, databaseSettings, stoppedState, stopService } from '../site/postgres-server.js';
 import { settledPostmaster } from '../site/postmaster.js';
 import { lastLine } from '../transports/last-line.js';
 import { stepHostName } from './step-host.js';
@@ -60,8 +60,7 @@ export const postgresStop = defineAction({
     const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
-    await runService(transport, database, 'stop', ctx.timeoutMs);
-    const control = await controlData(transport, database, ctx.timeoutMs);
+    const control = await stopService(transport, database, ctx.timeoutMs);
     sawControl(ctx.hosts, host, control);
     if (control.state !== 'shut down') {
       throw new StepFailedError(`\`${database.service.stop}\` on ${host} left the cluster "${control.state}", not "shut down"`, {
@@ -74,7 +73,7 @@ export const postgresStop = defineAction({
     const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
-    const [running, control] = await Promise.all([serverRunning(transport, database, ctx.timeoutMs), controlData(transport, database, ctx.timeoutMs)]);
+    const { running, control } = await stoppedState(transport, database, ctx.timeoutMs);
     sawControl(ctx.hosts, host, control);
     const ok = !running && control.state === 'shut down';
     const summary = ok

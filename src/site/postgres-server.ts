@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { Inventory, InventoryDocument } from '../inventory/schema.js';
 import { CommandError } from '../transports/command-error.js';
@@ -73,6 +74,34 @@ export async function serverRunning(host: Transport, database: DatabaseSettings,
   if (result.exitCode === 0) return true;
   if (result.exitCode === 3) return false;
   throw new CommandError(result);
+}
+
+/**
+ * One command: whether a postmaster runs on the data directory (`pg_ctl status`) and what
+ * pg_controldata says, for a check right after a stop (one round trip, not two).
+ */
+export async function stoppedState(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<{ running: boolean; control: ControlData }> {
+  const status = sh`${pgBin(database, 'pg_ctl')} status -D ${database.data_dir} >/dev/null 2>&1; echo "pg_ctl status $?"; ${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`;
+  const result = await host.exec(asPostgresUser(database, status), { timeoutMs });
+  const first = /^pg_ctl status (\d+)$/m.exec(result.stdout);
+  if (result.exitCode !== 0 || !first || !['0', '3'].includes(first[1]!)) throw new CommandError(result);
+  return { running: first[1] === '0', control: parseControlData(result.stdout, result) };
+}
+
+/**
+ * The inventory's `database.service.stop`, as the operator wrote it (in a subshell of its
+ * own), then pg_controldata in the same remote command: the step inside a switchover's
+ * outage makes one round trip, not two.
+ */
+export async function stopService(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<ControlData> {
+  const marker = `@@controldata-${randomBytes(8).toString('hex')}`;
+  const control = asPostgresUser(database, sh`${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`);
+  const result = await host.exec(`(\n${database.service.stop}\n) || exit $?\nprintf '%s\\n' ${marker}\n${control}`, { timeoutMs });
+  const at = result.stdout.indexOf(`${marker}\n`);
+  // The stop failed (or timed out): said with its own output, as when it ran alone.
+  if (at < 0 || result.timedOut) throw new CommandError({ ...result, command: database.service.stop, stdout: at < 0 ? result.stdout : result.stdout.slice(0, at) });
+  if (result.exitCode !== 0) throw new CommandError({ ...result, command: `pg_controldata -D ${database.data_dir}`, stdout: result.stdout.slice(at + marker.length + 1) });
+  return parseControlData(result.stdout.slice(at + marker.length + 1), result);
 }
 
 /** Runs the inventory's `database.service.stop` or `start`, as the operator wrote it. */
