@@ -113,7 +113,10 @@ export class ShellWorker {
           reject(new Error(`the command shell did not start within ${timeoutMs} ms`));
         }, timeoutMs);
         channel.on('error', () => undefined);
-        channel.stderr.on('data', (chunk: Buffer) => worker.receive(worker.err, chunk));
+        channel.stderr.on('data', (chunk: Buffer) => {
+          if (started) return worker.receive(worker.err, chunk);
+          worker.err.buffer = Buffer.concat([worker.err.buffer, chunk]); // sudo's refusal, say
+        });
         channel.on('data', (chunk: Buffer) => {
           if (started) return worker.receive(worker.out, chunk);
           worker.out.buffer = Buffer.concat([worker.out.buffer, chunk]);
@@ -142,6 +145,11 @@ export class ShellWorker {
 
   get usable(): boolean {
     return !this.retired && !this.busy;
+  }
+
+  /** False once retired or closed: never to be handed another command. */
+  get alive(): boolean {
+    return !this.retired;
   }
 
   /** Calls `listener` once when the session is gone. */
@@ -186,10 +194,14 @@ export class ShellWorker {
 
   private receive(stream: Stream, chunk: Buffer): void {
     const pending = this.pending;
-    if (!stream.take(chunk, pending?.marker ?? null) || !pending) return;
+    // Output while no command runs: something a command left behind (a daemon that kept
+    // its stdout) writes here. Its later output could land in another command's: retired.
+    if (!pending) return this.retire();
+    if (!stream.take(chunk, pending.marker)) return;
     if (!this.out.settle(pending.marker) || !this.err.settle(pending.marker)) return;
     this.pending = null;
     const exitCode = this.out.status!;
+    if (this.out.buffer.length > 0 || this.err.buffer.length > 0) this.retire();
     if (!Number.isInteger(exitCode) || exitCode !== this.err.status) {
       this.retire();
       return pending.reject(new Error('the command shell answered out of order'));

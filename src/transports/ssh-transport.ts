@@ -341,6 +341,7 @@ export class SshTransport implements Transport {
 
   /** A command is done with the shell: the next waiting command gets it, else it is idle. */
   private releaseWorker(worker: ShellWorker): void {
+    if (!worker.alive) return; // retired meanwhile: waiting commands start their own when their wait ends
     const next = this.waiters.shift();
     if (next) next(worker);
     else worker.busy = false;

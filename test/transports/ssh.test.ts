@@ -97,6 +97,19 @@ describe('commands', () => {
     expect(third.stdout).toBe(first.stdout);
   });
 
+  it('a command that leaves a process writing to its output: that shell is retired, and later commands get only their own output', async () => {
+    const ssh = await connectTo();
+    const grandparent = 'ps -o ppid= -p "$PPID" | tr -d " "';
+    const before = await ssh.exec(grandparent);
+    expect(await ssh.exec('(sleep 0.5; echo late; echo late >&2) & echo now')).toMatchObject({ exitCode: 0, stdout: 'now\n' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = await ssh.exec(`echo clean; ${grandparent}`);
+    expect(after.exitCode, after.stderr).toBe(0);
+    expect(after.stderr).toBe('');
+    expect(after.stdout.split('\n')[0]).toBe('clean');
+    expect(after.stdout.split('\n')[1]).not.toBe(before.stdout.trim());
+  });
+
   it('passes quoted arguments through as literal data and executes none of them', async () => {
     const ssh = await connectTo();
     const marker = join(sshd.dir, 'pwned');
