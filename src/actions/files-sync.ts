@@ -19,9 +19,10 @@ export const filesSync = defineAction({
     const [receiver, sending] = await Promise.all([ctx.hosts.get(p.to), ctx.hosts.get(p.from)]);
     const absent = await missingDirs(sending, paths, ctx.timeoutMs);
     if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
-    const reports = await Promise.all(
-      paths.map((path) => (ctx.phase === 'plan' ? plannedDryRun(ctx.hosts, receiver, sender, path, ctx.timeoutMs) : rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true))),
-    );
+    const reports =
+      ctx.phase === 'plan'
+        ? await plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs)
+        : await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true)));
     const failed = failures(reports, p.from, p.to);
     if (failed) return { status: 'blocked', summary: failed };
     const { files, bytes, missing } = totals(reports);

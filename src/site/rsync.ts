@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { HostEntry } from '../inventory/schema.js';
+import { lastLine } from '../transports/last-line.js';
 import { sh } from '../transports/quote.js';
 import type { HostPool } from '../transports/pool.js';
 import type { Transport } from '../transports/types.js';
@@ -27,18 +29,24 @@ export interface RsyncReport {
  * run of the check, run the same way, sees what the real run will.
  */
 export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean, shareConnection = false): string {
-  const ssh = `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=3 -o ServerAliveCountMax=3`;
-  const source = `${sender.address}:${withSlash(path)}`;
-  const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
-  const remote = sender.ssh.sudo ? ` ${sh`--rsync-path=${'sudo -n rsync'}`}` : '';
-  if (!shareConnection) return `rsync ${options} ${sh`-e ${ssh}`}${remote} ${sh`${source} ${withSlash(path)}`}`;
+  if (!shareConnection) return rsyncLine(sender, path, dryRun, '');
   // In a real run, one SSH connection from the receiver to the sender shared by its rsyncs
   // (the re-check's dry run, the copy, the verify; both paths; the final sync): each new
   // connection is a key exchange and a login, ~250 ms under sudo. OpenSSH multiplexing, kept
   // 30 s after the last use, in a directory only root can enter; where it cannot be made,
-  // rsync connects as before. Never in the plan: a dry run leaves nothing behind on a host.
+  // rsync connects as before. Never in the plan: a dry run leaves nothing behind on a host
+  // (the plan's own sharing, plannedDryRun, closes and removes its master before it returns).
   const mux = `m=; mkdir -p -m 700 ${MUX_DIR} 2>/dev/null && [ -w ${MUX_DIR} ] && m=' -o ControlMaster=auto -o ControlPath=${MUX_DIR}/%C -o ControlPersist=30'`;
-  return `${mux}; rsync ${options} -e ${sh`${ssh}`}"$m"${remote} ${sh`${source} ${withSlash(path)}`}`;
+  return `${mux}; ${rsyncLine(sender, path, dryRun, '"$m"')}`;
+}
+
+/** The rsync command itself; `moreSsh` (shell text, such as "$m") is appended to its ssh command. */
+function rsyncLine(sender: HostEntry, path: string, dryRun: boolean, moreSsh: string): string {
+  const ssh = `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=3 -o ServerAliveCountMax=3`;
+  const source = `${sender.address}:${withSlash(path)}`;
+  const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
+  const remote = sender.ssh.sudo ? ` ${sh`--rsync-path=${'sudo -n rsync'}`}` : '';
+  return `rsync ${options} ${sh`-e ${ssh}`}${moreSsh}${remote} ${sh`${source} ${withSlash(path)}`}`;
 }
 
 /** Where the receiver keeps its multiplexed SSH connections to the sender (root only). */
@@ -49,10 +57,15 @@ const CONNECT_TIMEOUT_S = 10;
 /** Runs rsync (or its dry run) for one path on the receiver and reads what it sent. */
 export async function rsyncPath(receiver: Transport, sender: HostEntry, path: string, dryRun: boolean, timeoutMs: number, shareConnection = false): Promise<RsyncReport> {
   const result = await receiver.exec(rsyncCommand(sender, path, dryRun, shareConnection), { timeoutMs });
-  // 24: some source files vanished while copying (uploads being replaced): not a failure.
-  const ok = !result.timedOut && (result.exitCode === 0 || result.exitCode === 24);
-  const error = ok ? null : result.exitCode === 127 ? `rsync is not installed on ${receiver.host} (package rsync)` : result.timedOut ? `rsync timed out after ${result.durationMs} ms` : firstProblem(result.stderr) || `rsync exited ${result.exitCode ?? result.signal}`;
-  return { path, ...readStats(result.stdout), exitCode: result.exitCode, error };
+  return { path, ...readStats(result.stdout), exitCode: result.exitCode, error: rsyncError(receiver, result.exitCode, result.timedOut, result.durationMs, result.stderr, result.signal) };
+}
+
+/** What went wrong, or null: 24 (source files vanished while copying, uploads being replaced) is not a failure. */
+function rsyncError(receiver: Transport, exitCode: number | null, timedOut: boolean, durationMs: number, stderr: string, signal: string | null = null): string | null {
+  if (!timedOut && (exitCode === 0 || exitCode === 24)) return null;
+  if (exitCode === 127) return `rsync is not installed on ${receiver.host} (package rsync)`;
+  if (timedOut) return `rsync timed out after ${durationMs} ms`;
+  return firstProblem(stderr) || `rsync exited ${exitCode ?? signal}`;
 }
 
 /** Files, bytes and entries new to the receiver, from --itemize-changes and --stats output. */
@@ -98,21 +111,56 @@ function firstProblem(text: string): string {
   return lines.find((l) => !l.startsWith('rsync error:')) ?? lines.at(-1) ?? '';
 }
 
-/** The plan's rsync dry runs, by receiver, sender and path (the site does not change while it plans). */
-const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport>>>(() => new Map());
+/** The plan's rsync dry runs, by receiver, sender and paths (the site does not change while it plans). */
+const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport[]>>>(() => new Map());
 
 /**
- * A dry run for the plan: two steps that copy the same files between the same hosts
- * (`sync-files` and `sync-files-final`) are answered by one rsync, not two at once. Each
- * check of the apply phase runs its own (`rsyncPath`).
+ * The dry runs for the plan, one per path, in one remote command over one SSH connection
+ * from the receiver to the sender: the first rsync's ssh is a private, short-lived
+ * ControlMaster (in a directory made for this command, closed and removed before it
+ * returns) and the others go through it, so a plan makes one key exchange and login, not
+ * one per path. Two steps that copy the same files between the same hosts (`sync-files`
+ * and `sync-files-final`) share the answer. Each check of the apply phase runs its own
+ * (`rsyncPath`).
  */
-export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, path: string, timeoutMs: number): Promise<RsyncReport> {
+export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
   const runs = plannedDryRuns.of(pool);
-  const key = JSON.stringify([receiver.host, sender.name, path]);
+  const key = JSON.stringify([receiver.host, sender.name, paths]);
   let pending = runs.get(key);
   if (!pending) {
-    pending = rsyncPath(receiver, sender, path, true, timeoutMs);
+    pending = dryRunAll(receiver, sender, paths, timeoutMs);
     runs.set(key, pending);
   }
   return pending;
+}
+
+async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
+  const nonce = `@@rsync-${randomBytes(8).toString('hex')}`;
+  const runs = paths.map((path, i) => {
+    const command = rsyncLine(sender, path, true, '"$m"');
+    return `${command} >"$d/o" 2>"$d/e"; rc=$?; printf '%s %s %s\\n' ${nonce} ${i} "$rc"; cat "$d/o"; printf '%s\\n' ${nonce}-err; cat "$d/e"`;
+  });
+  const script = [
+    'd=$(mktemp -d) || exit 1',
+    `trap 'ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`,
+    `trap 'exit 143' TERM INT HUP`,
+    'm=" -o ControlMaster=auto -o ControlPath=$d/m -o ControlPersist=5"',
+    ...runs,
+  ].join('\n');
+  const result = await receiver.exec(script, { timeoutMs });
+  const parts = new Map<number, { rc: number; out: string; err: string }>();
+  for (const chunk of result.stdout.split(`${nonce} `).slice(1)) {
+    const header = /^(\d+) (\d+)\n/.exec(chunk);
+    if (!header) continue;
+    const [out, err = ''] = chunk.slice(header[0].length).split(`${nonce}-err\n`);
+    parts.set(Number(header[1]), { rc: Number(header[2]), out: out ?? '', err });
+  }
+  return paths.map((path, i) => {
+    const part = parts.get(i);
+    if (!part) {
+      const why = result.timedOut ? `rsync timed out after ${result.durationMs} ms` : lastLine(result.stderr) || `the dry run on ${receiver.host} exited ${result.exitCode ?? result.signal}`;
+      return { path, files: 0, bytes: 0, missing: 0, exitCode: result.exitCode, error: why };
+    }
+    return { path, ...readStats(part.out), exitCode: part.rc, error: rsyncError(receiver, part.rc, false, result.durationMs, part.err) };
+  });
 }
