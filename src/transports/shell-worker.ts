@@ -50,34 +50,68 @@ export interface WorkerOutcome {
   stderr: string;
 }
 
-/** One stream of the session: bytes since the last command ended, and this command's end once seen. */
+/**
+ * One stream of the session: bytes since the last command ended, and this command's end
+ * once seen. Chunks are kept as they come and joined once, and each search for the end
+ * marker looks only at the new bytes (plus a marker's length before them): a command with
+ * megabytes of output costs no more than on a channel of its own.
+ */
 class Stream {
-  buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** How far the marker has been looked for (bytes before this cannot start it). */
+  private searched = 0;
   output: Buffer | null = null;
   status: number | null = null;
 
+  /** Bytes received but not yet part of a command's output (before start: the driver's greeting). */
+  get buffered(): Buffer {
+    return this.joined();
+  }
+
+  set buffered(bytes: Buffer) {
+    this.chunks = bytes.length > 0 ? [bytes] : [];
+    this.length = bytes.length;
+    this.searched = 0;
+  }
+
   /** Adds bytes; true once "@@NONCE STATUS\n" has been seen (what came before it is the output). */
-  take(chunk: Buffer, marker: Buffer | null): boolean {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+  take(chunk: Buffer, marker: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
     return this.settle(marker);
   }
 
-  settle(marker: Buffer | null): boolean {
+  settle(marker: Buffer): boolean {
     if (this.output !== null) return true;
-    if (!marker) return false;
-    const at = this.buffer.indexOf(marker);
-    if (at < 0) return false;
-    const end = this.buffer.indexOf('\n', at);
-    if (end < 0) return false;
-    this.output = this.buffer.subarray(0, at);
-    this.status = Number(this.buffer.subarray(at + marker.length, end).toString());
-    this.buffer = this.buffer.subarray(end + 1);
+    const from = Math.max(0, this.searched - marker.length - 24);
+    // The marker and its status line end within the last chunks: search those only.
+    let tailStart = this.length;
+    let at = this.chunks.length;
+    while (at > 0 && tailStart > from) tailStart -= this.chunks[--at]!.length;
+    const tail = Buffer.concat(this.chunks.slice(at));
+    const found = tail.indexOf(marker, from - tailStart);
+    const end = found < 0 ? -1 : tail.indexOf('\n', found);
+    if (end < 0) {
+      this.searched = this.length;
+      return false;
+    }
+    const all = this.joined();
+    const markerAt = tailStart + found;
+    this.output = all.subarray(0, markerAt);
+    this.status = Number(all.subarray(markerAt + marker.length, tailStart + end).toString());
+    this.buffered = all.subarray(tailStart + end + 1);
     return true;
   }
 
   reset(): void {
     this.output = null;
     this.status = null;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.length)];
+    return this.chunks[0] ?? Buffer.alloc(0);
   }
 }
 
@@ -115,27 +149,27 @@ export class ShellWorker {
         channel.on('error', () => undefined);
         channel.stderr.on('data', (chunk: Buffer) => {
           if (started) return worker.receive(worker.err, chunk);
-          worker.err.buffer = Buffer.concat([worker.err.buffer, chunk]); // sudo's refusal, say
+          worker.err.buffered = Buffer.concat([worker.err.buffered, chunk]); // sudo's refusal, say
         });
         channel.on('data', (chunk: Buffer) => {
           if (started) return worker.receive(worker.out, chunk);
-          worker.out.buffer = Buffer.concat([worker.out.buffer, chunk]);
-          if (worker.out.buffer.length < ready.length) return;
+          worker.out.buffered = Buffer.concat([worker.out.buffered, chunk]);
+          if (worker.out.buffered.length < ready.length) return;
           clearTimeout(timer);
-          if (!worker.out.buffer.subarray(0, ready.length).equals(ready)) {
+          if (!worker.out.buffered.subarray(0, ready.length).equals(ready)) {
             worker.retire();
             return reject(new Error('the command shell said something unexpected'));
           }
           started = true;
-          worker.out.buffer = worker.out.buffer.subarray(ready.length);
-          worker.err.buffer = Buffer.alloc(0); // a login banner or sudo's lecture, before the driver ran
+          worker.out.buffered = worker.out.buffered.subarray(ready.length);
+          worker.err.buffered = Buffer.alloc(0); // a login banner or sudo's lecture, before the driver ran
           resolve(worker);
         });
         channel.on('close', () => {
           worker.retired = true;
           worker.closed = true;
           clearTimeout(timer);
-          if (!started) reject(new Error(worker.err.buffer.toString('utf8').trim() || 'the command shell ended before it started'));
+          if (!started) reject(new Error(worker.err.buffered.toString('utf8').trim() || 'the command shell ended before it started'));
           worker.failPending(new Error('the command shell ended'));
           for (const listener of worker.closeListeners.splice(0)) listener();
         });
@@ -201,7 +235,7 @@ export class ShellWorker {
     if (!this.out.settle(pending.marker) || !this.err.settle(pending.marker)) return;
     this.pending = null;
     const exitCode = this.out.status!;
-    if (this.out.buffer.length > 0 || this.err.buffer.length > 0) this.retire();
+    if (this.out.buffered.length > 0 || this.err.buffered.length > 0) this.retire();
     if (!Number.isInteger(exitCode) || exitCode !== this.err.status) {
       this.retire();
       return pending.reject(new Error('the command shell answered out of order'));

@@ -257,8 +257,8 @@ export class SshTransport implements Transport {
             if (settled) return;
             if (this.lost) return onLost(this.lost);
             // A host with a MaxSessions below ours: idle command shells give their sessions
-            // back, and we wait for a sibling channel to finish.
-            if (this.stopWorkers() || this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
+            // back (and none start again), and we wait for a sibling channel to finish.
+            if (this.disableWorkers() || this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
             return refused(error);
           }
           attach(opened);
@@ -317,7 +317,7 @@ export class SshTransport implements Transport {
       this.waiters.push(waiter);
     });
     if (handed !== 'late') return handed;
-    return this.workers.length + this.startingWorkers < MAX_WORKERS ? this.startWorker() : null;
+    return !this.workersOff && this.workers.length + this.startingWorkers < MAX_WORKERS ? this.startWorker() : null;
   }
 
   private async startWorker(): Promise<ShellWorker | null> {
@@ -330,9 +330,7 @@ export class SshTransport implements Transport {
       return worker;
     } catch {
       // sshd or sudo refused it (the command's own channel then says why), or the host is slow
-      this.workersOff = true;
-      this.stopWorkers();
-      for (const waiter of this.waiters.splice(0)) waiter(null);
+      this.disableWorkers();
       return null;
     } finally {
       this.startingWorkers -= 1;
@@ -342,6 +340,11 @@ export class SshTransport implements Transport {
   /** A command is done with the shell: the next waiting command gets it, else it is idle. */
   private releaseWorker(worker: ShellWorker): void {
     if (!worker.alive) return; // retired meanwhile: waiting commands start their own when their wait ends
+    if (this.workersOff) {
+      this.dropWorker(worker);
+      worker.retire();
+      return;
+    }
     const next = this.waiters.shift();
     if (next) next(worker);
     else worker.busy = false;
@@ -350,6 +353,16 @@ export class SshTransport implements Transport {
   private dropWorker(worker: ShellWorker): void {
     const at = this.workers.indexOf(worker);
     if (at >= 0) this.workers.splice(at, 1);
+  }
+
+  /**
+   * Channels only from now on (a shell or a session was refused): idle shells are closed, busy
+   * ones when their command ends, and waiting commands take channels. True if any was idle.
+   */
+  private disableWorkers(): boolean {
+    this.workersOff = true;
+    for (const waiter of this.waiters.splice(0)) waiter(null);
+    return this.stopWorkers();
   }
 
   /** Closes the idle command shells (sshd wants their sessions); true if there were any. */

@@ -93,6 +93,9 @@ describe('commands', () => {
     expect(await ssh.exec("printf '@@0123456789abcdef01234567 0\\n'; echo after")).toMatchObject({ exitCode: 0, stdout: '@@0123456789abcdef01234567 0\nafter\n' });
     const lines = await ssh.exec('a=1\nb="two\nlines"\nprintf "%s|%s" "$a" "$b"');
     expect(lines).toMatchObject({ exitCode: 0, stdout: '1|two\nlines' });
+    const big = await ssh.exec(`head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done >&2`);
+    expect(big).toMatchObject({ exitCode: 0, stderr: 'done\n' });
+    expect(big.stdout).toBe(`${'x'.repeat(3_000_000)}\n`);
     const third = await ssh.exec(grandparent);
     expect(third.stdout).toBe(first.stdout);
   });
