@@ -4,13 +4,11 @@ import { databaseState, type DatabaseState } from '../site/database-state.js';
 import { sawPromotion } from '../site/facts.js';
 import { lsnDiff } from '../site/lsn.js';
 import { pgQuery } from '../site/postgres.js';
-import { promoteAndWait } from '../site/promote.js';
+import { promoteAndWait, promoteRequestFile } from '../site/promote.js';
 import { databaseSettings } from '../site/postgres-server.js';
 import { earlierStepOn, otherDatabaseHost } from './postgres-common.js';
 import { stepHostName } from './step-host.js';
 import { defineAction, type StepContext } from './types.js';
-
-const PROMOTE_WAIT_S = 60;
 
 /** Makes a replica the read-write primary (pg_promote), if it is not too far behind. */
 export const postgresPromote = defineAction({
@@ -43,7 +41,19 @@ export const postgresPromote = defineAction({
   },
   async apply(ctx) {
     const host = stepHostName(ctx);
-    if (!(await promoteAndWait(ctx.hosts, ctx.inventory, host, PROMOTE_WAIT_S * 1000))) throw new StepFailedError(`pg_promote on ${host} did not finish within ${PROMOTE_WAIT_S} s`, { hint: `look at the server log on ${host}, then run again` });
+    const outcome = await promoteAndWait(ctx.hosts, ctx.inventory, host, ctx.timeoutMs);
+    const waited = `${Math.round(ctx.timeoutMs / 100) / 10} s`;
+    if (outcome === 'not-sent') throw new StepFailedError(`pg_promote on ${host} could not signal the server`, { hint: `look at the server log on ${host}, then run again` });
+    if (outcome === 'withdrawn') {
+      throw new StepFailedError(`${host} did not leave recovery within ${waited} of pg_promote; the request was withdrawn (${promoteRequestFile(ctx.inventory)} removed), so ${host} will not promote itself later`, {
+        hint: `look at ${host}'s server log (a startup process that does not run, WAL still to replay), then run the same command again`,
+      });
+    }
+    if (outcome === 'standing') {
+      throw new StepFailedError(`${host} did not leave recovery within ${waited} of pg_promote, and the request could not be withdrawn: ${host} may still promote itself later`, {
+        hint: `stop PostgreSQL on ${host}, or let it finish promoting, before anything else; then run the same command again`,
+      });
+    }
     sawPromotion(ctx.hosts, host);
     return { summary: `promoted ${host}` };
   },

@@ -335,3 +335,40 @@ describe('switchover and split, database steps', () => {
     expect(await lab.deviations()).toEqual([]);
   });
 });
+
+describe('a promotion that stalls past the step timeout', () => {
+  it('is withdrawn: the replica does not promote itself once it can, and the same command then completes', async () => {
+    await restoreBaseline();
+    const stallBook = join(dir, 'pg-stall.yaml');
+    writeFileSync(
+      stallBook,
+      `name: pg-stall\nsummary: Promote one host, waiting 3 s at most\nparams:\n  host: { required: true }\nsteps:\n  - id: promote\n    action: postgres.promote\n    host: "{{ params.host }}"\n    timeout: 3s\n`,
+    );
+    // The replica's startup process is the one that acts on a promote request: stopped, the
+    // request waits, as it would behind a stuck process or a long replay.
+    const found = await lab.hostExec('web2', `ps -o pid=,args= --ppid "$(head -n 1 ${DATA}/postmaster.pid)" | awk '/startup/ { print $1 }'`);
+    const startup = found.stdout.trim();
+    expect(startup, found.stderr).toMatch(/^\d+$/);
+    await lab.hostExec('web2', `kill -STOP ${startup}`);
+    let stalled: Awaited<ReturnType<typeof run>>;
+    try {
+      stalled = await run(stallBook, 'host=web2');
+    } finally {
+      await lab.hostExec('web2', `kill -CONT ${startup}`);
+    }
+    expect(stalled.code, stalled.stderr).toBe(1);
+    expect(stalled.stderr).toMatch(/web2 did not leave recovery within 3 s of pg_promote; the request was withdrawn .*so web2 will not promote itself later/);
+    expect((await lab.hostExec('web2', `test -e ${DATA}/promote && echo present || echo absent`)).stdout.trim()).toBe('absent');
+    // Running again, its startup process would have promoted web2 by now had the request stood.
+    await sleep(2000);
+    expect(await role('web2')).toBe('replica');
+    expect(await receiver('web2')).toBe(`${lab.addresses.web1} streaming`);
+
+    // What the sentence says to do (run the same command again) completes.
+    const again = await run(stallBook, 'host=web2');
+    expect(again.code, again.stderr).toBe(0);
+    expect(outcomes(again.stdout)).toEqual({ promote: 'changed' });
+    expect(await role('web2')).toBe('primary');
+    await restoreBaseline();
+  });
+});
