@@ -165,32 +165,21 @@ export class SshTransport implements Transport {
       const stderr: Buffer[] = [];
       let exitCode: number | null = null;
       let signal: string | null = null;
-      let timedOut = false;
       let aborted = false;
       let channel: ClientChannel | null = null;
-      let settled = false;
-      let hardStop: NodeJS.Timeout | undefined;
 
-      const cleanUp = () => {
-        settled = true;
-        clearTimeout(timer);
-        clearTimeout(hardStop);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.pendingOnLoss.delete(onLost);
-      };
       const finish = () => {
-        if (settled) return;
-        cleanUp();
+        if (!watch.settle()) return;
         if (aborted) {
           exitCode = null;
           signal = 'SIGKILL';
-        } else if (timedOut) {
+        } else if (watch.timedOut) {
           // What the caller asked for timed out; GNU timeout's own 124 says nothing more.
           exitCode = null;
           signal ??= 'SIGTERM';
         }
         const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
-        resolve(this.result(command, started, { exitCode, signal, stdout: text(stdout), stderr: text(stderr), timedOut }));
+        resolve(this.result(command, started, { exitCode, signal, stdout: text(stdout), stderr: text(stderr), timedOut: watch.timedOut }));
       };
       const stopChannel = (name: string) => {
         if (!channel) return;
@@ -200,11 +189,6 @@ export class SshTransport implements Transport {
         } catch {
           // the connection is already gone
         }
-      };
-      const onLost = (error: HostUnreachableError) => {
-        if (settled) return;
-        cleanUp();
-        reject(error);
       };
       let requestedAt: number | null = null;
       const onAbort = () => {
@@ -219,30 +203,20 @@ export class SshTransport implements Transport {
         if (requestedAt !== null) slot.holdMs = Math.max(0, requestedAt + timeoutMs + LOCAL_GRACE_MS - performance.now());
         finish();
       };
-      const readAtStart = this.bytesRead();
-      const timer = setTimeout(() => {
-        timedOut = true;
-        // Not one byte from the host for the whole command, keepalive answers included: the
-        // host is gone (crashed, cut off), not slow. Say so, instead of a timed-out command.
-        // (Only for commands long enough to have seen two keepalives.)
-        if (timeoutMs >= 2 * KEEPALIVE_INTERVAL_MS && this.bytesRead() === readAtStart) {
-          this.declareLost(`sent nothing for ${timeoutMs} ms, not even keepalive answers: the host is down or cut off`);
-          return onLost(this.lost!);
-        }
-        if (channel) signalSession(channel, 'TERM'); // the remote `timeout` fires at the same moment anyway
-        hardStop = setTimeout(() => {
+      const watch = this.watchCommand(timeoutMs, options, {
+        lost: reject,
+        abort: onAbort,
+        // the remote `timeout` fires at the same moment anyway
+        timeout: () => channel && signalSession(channel, 'TERM'),
+        graceOver: () => {
           stopChannel('KILL');
           finish();
-        }, LOCAL_GRACE_MS);
-      }, timeoutMs);
-
-      this.pendingOnLoss.add(onLost);
+        },
+      });
       if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
 
       const refused = (error: Error) => {
-        if (settled) return;
-        cleanUp();
+        if (!watch.settle()) return;
         reject(
           new HostTrustError(this.host, `${hostLabel(this.entry)}: sshd refused to open a session (${error.message})`, {
             hint: `check MaxSessions and any ForceCommand/Match rules in ${this.entry.name}'s sshd_config`,
@@ -254,8 +228,8 @@ export class SshTransport implements Transport {
         requestedAt ??= performance.now();
         this.client.exec(remoteCommand(command, timeoutMs, this.entry.ssh.sudo), (error, opened) => {
           if (error) {
-            if (settled) return;
-            if (this.lost) return onLost(this.lost);
+            if (watch.settled) return;
+            if (this.lost) return watch.lost(this.lost);
             // A host with a MaxSessions below ours: idle command shells give their sessions
             // back (and none start again), and we wait for a sibling channel to finish.
             if (this.disableWorkers() || this.limit.inFlight > 1) return void setTimeout(open, SESSION_RETRY_MS);
@@ -265,7 +239,7 @@ export class SshTransport implements Transport {
         });
       };
       const attach = (opened: ClientChannel) => {
-        if (settled) {
+        if (watch.settled) {
           opened.close();
           return;
         }
@@ -279,7 +253,7 @@ export class SshTransport implements Transport {
         opened.on('error', () => undefined); // surfaced as a missing exit status, or by the connection
         opened.on('close', () => {
           // On a dropped connection the client's 'close' has already rejected us.
-          if (this.lost && !this.closedByUs && exitCode === null && signal === null && !timedOut && !aborted) return onLost(this.lost);
+          if (this.lost && !this.closedByUs && exitCode === null && signal === null && !watch.timedOut && !aborted) return watch.lost(this.lost);
           finish();
         });
         if (options.input) opened.end(options.input);
@@ -378,31 +352,13 @@ export class SshTransport implements Transport {
   /** One command on a command shell: the same bounds, abort and loss handling as on a channel. */
   private runOnWorker(worker: ShellWorker, command: string, timeoutMs: number, options: ExecOptions, started: number, slot: { holdMs: number }): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
-      let settled = false;
-      let timedOut = false;
-      let hardStop: NodeJS.Timeout | undefined;
       const sentAt = performance.now();
       const retire = () => {
         this.dropWorker(worker);
         worker.retire();
       };
-      const cleanUp = () => {
-        settled = true;
-        clearTimeout(timer);
-        clearTimeout(hardStop);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.pendingOnLoss.delete(onLost);
-      };
       const finish = (outcome: Omit<CommandResult, 'command' | 'host' | 'durationMs'>) => {
-        if (settled) return;
-        cleanUp();
-        resolve(this.result(command, started, outcome));
-      };
-      const onLost = (error: HostUnreachableError) => {
-        if (settled) return;
-        cleanUp();
-        retire();
-        reject(error);
+        if (watch.settle()) resolve(this.result(command, started, outcome));
       };
       const onAbort = () => {
         // As for a channel: TERM under sudo reaches `timeout`, which ends the command's group.
@@ -411,43 +367,86 @@ export class SshTransport implements Transport {
         slot.holdMs = Math.max(0, sentAt + timeoutMs + LOCAL_GRACE_MS - performance.now());
         finish({ exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', timedOut: false });
       };
-      const readAtStart = this.bytesRead();
-      const timer = setTimeout(() => {
-        timedOut = true;
-        if (timeoutMs >= 2 * KEEPALIVE_INTERVAL_MS && this.bytesRead() === readAtStart) {
-          this.declareLost(`sent nothing for ${timeoutMs} ms, not even keepalive answers: the host is down or cut off`);
-          return onLost(this.lost!);
-        }
+      const watch = this.watchCommand(timeoutMs, options, {
+        lost: (error) => {
+          retire();
+          reject(error);
+        },
+        abort: onAbort,
         // The remote `timeout` fires now too, and the shell answers; if it does not, retire it.
-        hardStop = setTimeout(() => {
+        timeout: () => undefined,
+        graceOver: () => {
           retire();
           finish({ exitCode: null, signal: 'SIGTERM', stdout: '', stderr: '', timedOut: true });
-        }, LOCAL_GRACE_MS);
-      }, timeoutMs);
-
-      this.pendingOnLoss.add(onLost);
+        },
+      });
       if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
 
       const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
       worker.run(command, seconds).then(
         (outcome) => {
-          if (settled) return;
+          if (watch.settled) return;
           this.releaseWorker(worker);
-          if (timedOut) finish({ exitCode: null, signal: 'SIGTERM', stdout: outcome.stdout, stderr: outcome.stderr, timedOut: true });
+          if (watch.timedOut) finish({ exitCode: null, signal: 'SIGTERM', stdout: outcome.stdout, stderr: outcome.stderr, timedOut: true });
           else finish({ exitCode: outcome.exitCode, signal: null, stdout: outcome.stdout, stderr: outcome.stderr, timedOut: false });
         },
         (error: Error) => {
           // On a dropped connection the client's 'close' rejects us with the lost host; give it that turn.
           setImmediate(() => {
-            if (settled) return;
-            if (this.lost && !this.closedByUs) return onLost(this.lost);
+            if (watch.settled) return;
+            if (this.lost && !this.closedByUs) return watch.lost(this.lost);
             retire();
-            finish({ exitCode: null, signal: null, stdout: '', stderr: `the command shell on ${this.host} ended before the command did (${error.message})`, timedOut });
+            finish({ exitCode: null, signal: null, stdout: '', stderr: `the command shell on ${this.host} ended before the command did (${error.message})`, timedOut: watch.timedOut });
           });
         },
       );
     });
+  }
+
+  /**
+   * What every command shares, on a channel or a command shell: it settles once; its
+   * timeout, after which `graceOver` runs LOCAL_GRACE_MS later unless it settled; the
+   * silent-host rule; the caller's abort signal; and the loss of the connection, which
+   * settles it and calls `lost`. `settle()` is false when it had already settled.
+   */
+  private watchCommand(
+    timeoutMs: number,
+    options: ExecOptions,
+    on: { lost: (error: HostUnreachableError) => void; abort: () => void; timeout: () => void; graceOver: () => void },
+  ): { readonly settled: boolean; readonly timedOut: boolean; settle(): boolean; lost(error: HostUnreachableError): void } {
+    let hardStop: NodeJS.Timeout | undefined;
+    const watch = {
+      settled: false,
+      timedOut: false,
+      settle: (): boolean => {
+        if (watch.settled) return false;
+        watch.settled = true;
+        clearTimeout(timer);
+        clearTimeout(hardStop);
+        options.signal?.removeEventListener('abort', on.abort);
+        this.pendingOnLoss.delete(watch.lost);
+        return true;
+      },
+      lost: (error: HostUnreachableError): void => {
+        if (watch.settle()) on.lost(error);
+      },
+    };
+    const readAtStart = this.bytesRead();
+    const timer = setTimeout(() => {
+      watch.timedOut = true;
+      // Not one byte from the host for the whole command, keepalive answers included: the
+      // host is gone (crashed, cut off), not slow. Say so, instead of a timed-out command.
+      // (Only for commands long enough to have seen two keepalives.)
+      if (timeoutMs >= 2 * KEEPALIVE_INTERVAL_MS && this.bytesRead() === readAtStart) {
+        this.declareLost(`sent nothing for ${timeoutMs} ms, not even keepalive answers: the host is down or cut off`);
+        return watch.lost(this.lost!);
+      }
+      on.timeout();
+      hardStop = setTimeout(on.graceOver, LOCAL_GRACE_MS);
+    }, timeoutMs);
+    this.pendingOnLoss.add(watch.lost);
+    if (!options.signal?.aborted) options.signal?.addEventListener('abort', on.abort, { once: true });
+    return watch;
   }
 
   forward(port: number, address = '127.0.0.1'): Promise<Duplex> {
