@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../helpers/cli.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
@@ -29,6 +30,12 @@ describe('switchover on the lab', () => {
     }
     expect(checks.find((c) => c.step === 'sync-files')!.summary).toMatch(/3 files/);
     expect(await snapshot(lab)).toEqual(before);
+    // The plan's rsync dry runs shared one SSH connection between the hosts: its master is
+    // closed, and its directory removed, before the dry run returns (else it would linger 5 s).
+    const masters = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => /^ssh: \/tmp\/tmp\.[^/]+\/m /.test(l));
+    expect(masters).toEqual([]);
+    const sockets = execFileSync('sh', ['-c', "find /tmp -maxdepth 2 -path '/tmp/tmp.*/m' 2>/dev/null || true"], { encoding: 'utf8' }).trim();
+    expect(sockets).toBe('');
   });
 
   it('--yes under a continuous writer: zero data loss, old primary streams from new, IP/ARP/cache/files/HTTP on the new host; a second run restores the layout', async () => {
