@@ -97,7 +97,11 @@ export class SshTransport implements Transport {
     // A failed connection (keepalive timeout, reset) is torn down at once: ssh2 only ends
     // it, and a half-closed socket to a dead host would keep the process alive.
     client.on('error', (error: Error) => {
-      this.lost ??= this.lostError(`the SSH connection failed: ${error.message}`, error);
+      // ssh2 says only "Keepalive timeout": say what it means.
+      const why = /keepalive timeout/i.test(error.message)
+        ? `answered none of 3 SSH keepalives in ${(3 * KEEPALIVE_INTERVAL_MS) / 1000} s: the host is down or cut off`
+        : `the SSH connection failed: ${error.message}`;
+      this.lost ??= this.lostError(why, error);
       client.destroy();
     });
     client.on('close', () => {
