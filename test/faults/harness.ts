@@ -1,7 +1,7 @@
 // The fault suite's instruments: a run with a fault injected when a step ends, a writer
 // through the portable IP, and a watcher that samples who holds the portable IP on a live
 // link. Everything is read from the lab itself, never from mirrorctl's own output.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 import { run } from '../../src/lab/exec.js';
 import { events, runCli, type CliResult } from '../helpers/cli.js';
@@ -48,7 +48,8 @@ export function adviceOf(stderr: string): string[] | null {
 }
 
 export interface IpWatch {
-  stop(): Promise<{ samples: number; split: string[] }>;
+  /** Stops watching; adds its counts to `totals`. `split` lists every moment two hosts held the IP, seen either way. */
+  stop(): Promise<{ samples: number; split: string[]; arpQuestions: number }>;
 }
 
 /** Hosts that have the portable IP on any interface while their link is up (a cut host's address answers nobody). */
@@ -66,7 +67,14 @@ export async function liveHolders(lab: TestLab): Promise<LabHostName[]> {
   return HOSTS.filter((_, i) => live[i]);
 }
 
-/** Samples, every 200 ms, which hosts have the portable IP on an interface whose link is up. */
+/**
+ * Watches who holds the portable IP, two ways at once:
+ * - every 200 ms, which hosts have it on an interface whose link is up (`ip addr` in their namespaces);
+ * - a passive ARP listener on the lab segment (tcpdump on the bridge, promiscuous, so it sees
+ *   frames between other nodes too): every question for the IP (the client's, asked once a
+ *   second with `arping -b` from its namespace, the writer's, mirrorctl's own probes) and
+ *   every answer. Two MACs answering one question is a split, whoever asked.
+ */
 export function watchPortableIp(lab: TestLab): IpWatch {
   let running = true;
   let samples = 0;
@@ -80,11 +88,72 @@ export function watchPortableIp(lab: TestLab): IpWatch {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
+  const arp = listenArp(lab);
   return {
     async stop() {
       running = false;
       await loop;
-      return { samples, split };
+      const heard = await arp.stop();
+      split.push(...heard.split);
+      totals.samples += samples;
+      totals.splitSamples += split.length;
+      totals.arpQuestions += heard.questions;
+      return { samples, split, arpQuestions: heard.questions };
+    },
+  };
+}
+
+/** The ARP half of the watcher: tcpdump on the bridge, and the client asking for the IP once a second. */
+function listenArp(lab: TestLab): { stop(): Promise<{ questions: number; split: string[] }> } {
+  const ip = lab.portableIp.replaceAll('.', '\\.');
+  // Any question, broadcast or unicast (a kernel re-checking its cache asks the MAC it knows).
+  const question = new RegExp(`^(\\S+) ([0-9a-f:]{17}) > [0-9a-f:]{17}, ethertype ARP .*: Request who-has ${ip} .*tell (\\S+),`);
+  const answer = new RegExp(`^(\\S+) [0-9a-f:]{17} > ([0-9a-f:]{17}), ethertype ARP .*: Reply ${ip} is-at ([0-9a-f:]{17}),`);
+  // Per asker (its MAC): the MACs that answered its latest question. Answers go to the asker's
+  // MAC, and each of its questions starts afresh, so a move between two questions is no split.
+  const answered = new Map<string, Set<string>>();
+  const split: string[] = [];
+  let questions = 0;
+  let buffered = '';
+  const dump = spawn('tcpdump', ['-l', '-n', '-e', '-i', lab.bridge, 'arp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dumpExit = new Promise<void>((resolve) => dump.once('close', () => resolve()));
+  let dumpError = '';
+  dump.once('error', (error) => (dumpError = `tcpdump: ${error.message} (Debian package tcpdump)`));
+  dump.stderr!.on('data', (chunk: Buffer) => (dumpError += chunk.toString()));
+  dump.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const asked = question.exec(line);
+      // A gratuitous ARP ("tell" the IP itself) is an announcement, not a question.
+      if (asked && asked[3] !== lab.portableIp) {
+        questions += 1;
+        answered.set(asked[2]!, new Set());
+        continue;
+      }
+      const said = answer.exec(line);
+      if (!said) continue;
+      const macs = answered.get(said[2]!);
+      if (!macs) continue;
+      macs.add(said[3]!);
+      if (macs.size === 2) split.push(`${said[1]} arp: ${[...macs].join(' and ')} both answered ${said[2]} for ${lab.portableIp}`);
+    }
+  });
+  const asker = spawn('ip', ['netns', 'exec', lab.netns.client, 'arping', '-b', '-I', lab.iface.client, lab.portableIp], { stdio: 'ignore' });
+  const askerExit = new Promise<void>((resolve) => asker.once('close', () => resolve()));
+  asker.once('error', () => undefined);
+  return {
+    async stop() {
+      asker.kill('SIGINT');
+      await askerExit;
+      // Answers to the last question arrive within a millisecond; tcpdump flushes each line (-l).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      dump.kill('SIGINT');
+      await dumpExit;
+      // A listener that never heard a question would make "no split" meaningless.
+      if (questions === 0) throw new Error(`the ARP listener on ${lab.bridge} heard no question for ${lab.portableIp}: ${dumpError.trim()}`);
+      return { questions, split };
     },
   };
 }
@@ -114,4 +183,29 @@ export async function expectNoWriteLost(lab: TestLab, primary: LabHostName, acke
 export { events, startWriter };
 
 /** Totals across the suite, printed at the end (README "Reliability" quotes them). */
-export const totals = { runs: 0, faults: 0, acked: 0, lost: 0, splitSamples: 0, samples: 0 };
+export const totals = { runs: 0, faults: 0, acked: 0, lost: 0, splitSamples: 0, samples: 0, arpQuestions: 0 };
+
+const PARTITION_TABLE = 'mirrorctl_partition';
+
+/**
+ * The control machine loses `host` while the hosts still see each other: inside the host's
+ * own network namespace (bridge netfilter would make a rule in the root namespace cut
+ * host-to-host traffic too), every IP packet from or to the control machine's address is
+ * dropped. ARP is not IP: the host still answers it, as a live host behind a broken route
+ * or a firewall would, so it can never be taken for dead by its silence on the segment.
+ */
+export async function partition(lab: TestLab, host: LabHostName): Promise<void> {
+  const rules = [
+    `table inet ${PARTITION_TABLE} {`,
+    `  chain in { type filter hook input priority 0; policy accept; ip saddr ${lab.addresses.bridge} drop; }`,
+    `  chain out { type filter hook output priority 0; policy accept; ip daddr ${lab.addresses.bridge} drop; }`,
+    '}',
+  ].join('\n');
+  const added = await run('ip', ['netns', 'exec', lab.netns[host], 'nft', '-f', '-'], { input: rules });
+  if (added.exitCode !== 0) throw new Error(`partition of ${host}: ${added.stderr}`);
+}
+
+/** The partition of `host` healed (nothing if there was none). */
+export async function heal(lab: TestLab, host: LabHostName): Promise<void> {
+  await run('ip', ['netns', 'exec', lab.netns[host], 'nft', 'delete', 'table', 'inet', PARTITION_TABLE]);
+}
