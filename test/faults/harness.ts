@@ -16,9 +16,10 @@ export async function runWithFault(
   args: string[],
   afterStep: string | null,
   fault: (child: ChildProcess) => Promise<void> | void,
+  inventory = lab.inventory,
 ): Promise<CliResult & { faulted: boolean }> {
   let faulted = false;
-  const result = await runCli([...args, '--json', '-c', lab.inventory, '--state-dir', `${lab.dir}/state`], {
+  const result = await runCli([...args, '--json', '-c', inventory, '--state-dir', `${lab.dir}/state`], {
     timeoutMs: 150_000,
     onSpawn: (child) => {
       let buffered = '';
