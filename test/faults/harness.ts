@@ -10,32 +10,74 @@ import { inRecovery, ipOn, psql, startWriter, streamsFrom } from '../helpers/sit
 
 export const HOSTS: LabHostName[] = ['web1', 'web2'];
 
-/** `mirrorctl ARGS` on the lab; `fault` runs once, as soon as step `afterStep` has ended. */
+/**
+ * When a fault strikes: a step id (as soon as its `step.end` is printed), a test on each
+ * printed event (say, the run-phase `step.check` of a step: its apply is under way), or a
+ * trigger of the test's own that calls `fire` (and returns how to disarm it).
+ */
+export type FaultPoint = string | { event: (event: Record<string, unknown>) => boolean } | { arm: (fire: () => void) => () => void };
+
+/** `mirrorctl ARGS` on the lab; `fault` runs once, at `when`. */
 export async function runWithFault(
   lab: TestLab,
   args: string[],
-  afterStep: string | null,
+  when: FaultPoint | null,
   fault: (child: ChildProcess) => Promise<void> | void,
   inventory = lab.inventory,
 ): Promise<CliResult & { faulted: boolean }> {
   let faulted = false;
+  let disarm = () => {};
+  const matches =
+    typeof when === 'string'
+      ? (event: Record<string, unknown>) => event.event === 'step.end' && event.step === when
+      : when && 'event' in when
+        ? when.event
+        : () => false;
   const result = await runCli([...args, '--json', '-c', inventory, '--state-dir', `${lab.dir}/state`], {
     timeoutMs: 150_000,
     onSpawn: (child) => {
+      const fire = () => {
+        if (faulted) return;
+        faulted = true;
+        void fault(child);
+      };
+      if (when && typeof when === 'object' && 'arm' in when) disarm = when.arm(fire);
       let buffered = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         buffered += chunk.toString();
         const lines = buffered.split('\n');
         buffered = lines.pop()!;
-        const ended = lines.some((line) => line.includes('"event":"step.end"') && line.includes(`"step":"${afterStep}"`));
-        if (ended && !faulted) {
-          faulted = true;
-          void fault(child);
+        for (const line of lines) {
+          let event: Record<string, unknown>;
+          try {
+            event = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            continue;
+          }
+          if (matches(event)) fire();
         }
       });
     },
   });
+  disarm();
   return { ...result, faulted };
+}
+
+/** Fires the moment the portable IP leaves `host` (`ip monitor address` in its namespace). */
+export function whenIpLeaves(lab: TestLab, host: LabHostName): { arm: (fire: () => void) => () => void } {
+  return {
+    arm(fire) {
+      const monitor = spawn('ip', ['-n', lab.netns[host], 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let buffered = '';
+      monitor.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        if (lines.some((line) => line.startsWith('Deleted') && line.includes(` ${lab.portableIp}/`))) fire();
+      });
+      return () => monitor.kill();
+    },
+  };
 }
 
 /** The command the run's last words say to run next (the first backquoted `mirrorctl …`), without its `-c`. */
@@ -69,8 +111,27 @@ export async function liveHolders(lab: TestLab): Promise<LabHostName[]> {
 }
 
 /**
+ * Whether both hosts held the portable IP on a live link at one same moment. Two reads
+ * are never simultaneous (a move between them would look like a split), so the hosts are
+ * read in turn, A B A B, in one shell: the address is on both at once only if one host had
+ * it on both sides of a read that found it on the other.
+ */
+async function bothHeld(lab: TestLab): Promise<boolean> {
+  const [a, b] = HOSTS;
+  const read = (host: LabHostName) => `ip -n ${lab.netns[host]} -o -4 addr show; echo @@`;
+  const links = `ip -o link show ${lab.veth[a]}; echo @@; ip -o link show ${lab.veth[b]}`;
+  const out = await run('/bin/sh', ['-c', [read(a), read(b), read(a), read(b), links].join('; ')]);
+  const parts = out.stdout.split('@@');
+  const holds = parts.slice(0, 4).map((text) => text.split(/\s+/).some((word) => word.split('/')[0] === lab.portableIp));
+  const up = parts.slice(4, 6).map((text) => /[<,]UP[,>]/.test(text) && !/NO-CARRIER/.test(text));
+  if (!up[0] || !up[1]) return false;
+  return (holds[0]! && holds[1]! && holds[2]!) || (holds[1]! && holds[2]! && holds[3]!);
+}
+
+/**
  * Watches who holds the portable IP, two ways at once:
- * - every 200 ms, which hosts have it on an interface whose link is up (`ip addr` in their namespaces);
+ * - every 200 ms, whether both hosts have it on an interface whose link is up (`ip addr` in
+ *   their namespaces, read in turn so that a move between two reads is no split);
  * - a passive ARP listener on the lab segment (tcpdump on the bridge, promiscuous, so it sees
  *   frames between other nodes too): every question for the IP (the client's, asked once a
  *   second with `arping -b` from its namespace, the writer's, mirrorctl's own probes) and
@@ -83,9 +144,9 @@ export function watchPortableIp(lab: TestLab): IpWatch {
   const loop = (async () => {
     const deadline = Date.now() + 300_000;
     while (running && Date.now() < deadline) {
-      const live = await liveHolders(lab);
+      const both = await bothHeld(lab);
       samples += 1;
-      if (live.length > 1) split.push(`${new Date().toISOString()} ${live.join('+')}`);
+      if (both) split.push(`${new Date().toISOString()} ${HOSTS.join('+')}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();

@@ -4,7 +4,7 @@
 // completes, the site is served by exactly one host whose database is the primary, no
 // acknowledged write is missing, and the IP was never on two live hosts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLab, type TestLab } from '../helpers/lab.js';
+import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
 import { labCli } from '../helpers/site-state.js';
 import {
   HOSTS,
@@ -17,6 +17,8 @@ import {
   startWriter,
   totals,
   watchPortableIp,
+  whenIpLeaves,
+  type FaultPoint,
 } from './harness.js';
 
 const SWITCHOVER_BOUNDARIES = ['sync-files', 'fence-sessions', 'stop-old', 'wait-replay', 'promote', 'sessions-rw', 'move-ip', 'flush-cache', 'sync-files-final', 'rejoin-old'];
@@ -32,8 +34,8 @@ afterAll(() => {
   process.stderr.write(`fault suite (SIGKILL): ${JSON.stringify(totals)}\n`);
 });
 
-/** One case: kill the run after `step`, then the stale lock, unlock, the same command, and the checks. */
-async function killAndResume(command: 'switchover' | 'failover', step: string): Promise<void> {
+/** One case: kill the run at `when` (by default, after step `when`), then the stale lock, unlock, the same command, and the checks. */
+async function killAndResume(command: 'switchover' | 'failover', when: string | ((from: LabHostName, to: LabHostName) => FaultPoint)): Promise<void> {
   lab = await ensureLab({ anyState: true });
   // Whatever an earlier case left (it may have failed half-way): a whole site, no lock.
   if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
@@ -43,10 +45,11 @@ async function killAndResume(command: 'switchover' | 'failover', step: string): 
   const writer = startWriter(lab);
   const watch = watchPortableIp(lab);
   try {
-    const killed = await runWithFault(lab, [command, '--to', to, '--yes'], step, (child) => {
+    const point = typeof when === 'string' ? when : when(from, to);
+    const killed = await runWithFault(lab, [command, '--to', to, '--yes'], point, (child) => {
       child.kill('SIGKILL');
     });
-    expect(killed.faulted, `step ${step} never ended`).toBe(true);
+    expect(killed.faulted, `the fault point was never reached: ${killed.stderr}`).toBe(true);
     expect(killed.code).toBeNull();
 
     const blocked = await labCli(lab, [command, '--to', to, '--yes']);
@@ -86,4 +89,23 @@ describe('mirrorctl killed with SIGKILL at every step boundary', () => {
       await killAndResume('failover', step);
     });
   }
+});
+
+/** The run-phase check of `step` was printed: its apply is under way. */
+const applying = (step: string): FaultPoint => ({ event: (e) => e.event === 'step.check' && e.phase === 'run' && e.step === step });
+
+describe('mirrorctl killed with SIGKILL inside the longest steps', () => {
+  for (const step of ['wait-replay', 'promote']) {
+    for (const command of ['switchover', 'failover'] as const) {
+      it(`${command}, killed while ${step} applies: stale lock named, unlock, the same command completes`, async () => {
+        await killAndResume(command, () => applying(step));
+      });
+    }
+  }
+  it('switchover, killed inside move-ip the moment the address left the old primary (before the claim): the same command completes', async () => {
+    await killAndResume('switchover', (from) => whenIpLeaves(lab, from));
+  });
+  it('failover, killed while move-ip applies: the same command completes', async () => {
+    await killAndResume('failover', () => applying('move-ip'));
+  });
 });
