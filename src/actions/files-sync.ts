@@ -17,12 +17,14 @@ export const filesSync = defineAction({
     if (p.from === p.to) return { status: 'blocked', summary: `from and to are both ${p.from}` };
     const { sender, paths } = settings(ctx, p);
     const [receiver, sending] = await Promise.all([ctx.hosts.get(p.to), ctx.hosts.get(p.from)]);
-    const absent = await missingDirs(sending, paths, ctx.timeoutMs);
-    if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
-    const reports =
+    // Both read-only, so asked at once: a missing directory is named as such, whatever rsync said of it.
+    const [absent, reports] = await Promise.all([
+      missingDirs(sending, paths, ctx.timeoutMs),
       ctx.phase === 'plan'
-        ? await plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs)
-        : await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true)));
+        ? plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs)
+        : Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true))),
+    ]);
+    if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
     const failed = failures(reports, p.from, p.to);
     if (failed) return { status: 'blocked', summary: failed };
     const { files, bytes, missing } = totals(reports);

@@ -118,8 +118,8 @@ const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport[]>>>(() => new
  * The dry runs for the plan, one per path, in one remote command over one SSH connection
  * from the receiver to the sender: the first rsync's ssh is a private, short-lived
  * ControlMaster (in a directory made for this command, closed and removed before it
- * returns) and the others go through it, so a plan makes one key exchange and login, not
- * one per path. Two steps that copy the same files between the same hosts (`sync-files`
+ * returns) and the others go through it, all at once as soon as it is up, so a plan makes
+ * one key exchange and login, not one per path, and waits for about one rsync. Two steps that copy the same files between the same hosts (`sync-files`
  * and `sync-files-final`) share the answer. Each check of the apply phase runs its own
  * (`rsyncPath`).
  */
@@ -136,16 +136,24 @@ export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostE
 
 async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
   const nonce = `@@rsync-${randomBytes(8).toString('hex')}`;
-  const runs = paths.map((path, i) => {
-    const command = rsyncLine(sender, path, true, '"$m"');
-    return `${command} >"$d/o" 2>"$d/e"; rc=$?; printf '%s %s %s\\n' ${nonce} ${i} "$rc"; cat "$d/o"; printf '%s\\n' ${nonce}-err; cat "$d/e"`;
-  });
+  const start = (i: number) => `{ ${rsyncLine(sender, paths[i]!, true, '"$m"')} >"$d/o${i}" 2>"$d/e${i}"; echo $? >"$d/r${i}"; } &`;
+  const report = (i: number) => `printf '%s %s %s\\n' ${nonce} ${i} "$(cat "$d/r${i}" 2>/dev/null || echo 255)"; cat "$d/o${i}"; printf '%s\\n' ${nonce}-err; cat "$d/e${i}"`;
   const script = [
     'd=$(mktemp -d) || exit 1',
-    `trap 'ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`,
+    // Without ControlPersist the master is the first rsync's own ssh: it stays while another
+    // rsync uses it and exits with the last, so \`wait\` returns with it gone. Only a command
+    // cut short can leave it: then it is told to exit.
+    `trap '[ -S "$d/m" ] && ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`,
     `trap 'exit 143' TERM INT HUP`,
-    'm=" -o ControlMaster=auto -o ControlPath=$d/m -o ControlPersist=5"',
-    ...runs,
+    'm=" -o ControlMaster=auto -o ControlPath=$d/m"',
+    // The first path's rsync makes the connection (and the master); the others start once
+    // its socket is there (or the first rsync ended without one) and share it, all at once.
+    start(0),
+    ...(paths.length > 1
+      ? ['first=$!', `while [ ! -S "$d/m" ] && kill -0 "$first" 2>/dev/null; do sleep 0.02 2>/dev/null || sleep 1; done`, ...paths.slice(1).map((_, i) => start(i + 1))]
+      : []),
+    'wait',
+    ...paths.map((_, i) => report(i)),
   ].join('\n');
   const result = await receiver.exec(script, { timeoutMs });
   const parts = new Map<number, { rc: number; out: string; err: string }>();
