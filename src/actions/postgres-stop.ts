@@ -60,20 +60,24 @@ export const postgresStop = defineAction({
     const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
     const transport = await ctx.hosts.get(host);
-    const control = await stopService(transport, database, ctx.timeoutMs);
+    const after = await stopService(transport, database, ctx.timeoutMs);
+    const { control } = after;
     sawControl(ctx.hosts, host, control);
     if (control.state !== 'shut down') {
       throw new StepFailedError(`\`${database.service.stop}\` on ${host} left the cluster "${control.state}", not "shut down"`, {
         hint: `look at the server log on ${host}; stop it cleanly (pg_ctl stop -m fast) and run again`,
       });
     }
-    return { summary: `stopped PostgreSQL on ${host}; final checkpoint at ${control.checkpointLsn}`, outputs: { lsn: control.checkpointLsn } };
+    return { summary: `stopped PostgreSQL on ${host}; final checkpoint at ${control.checkpointLsn}`, outputs: { lsn: control.checkpointLsn }, record: after };
   },
-  async verify(ctx) {
+  async verify(ctx, _p, applied) {
     const host = stepHostName(ctx);
     const database = databaseSettings(ctx.inventory);
-    const transport = await ctx.hosts.get(host);
-    const { running, control } = await stoppedState(transport, database, ctx.timeoutMs);
+    // What the host said right after the stop, in apply's own command; asked again only
+    // when that was not yet a clean stop (verify retries until the step's timeout).
+    const after = applied.record;
+    const settled = after && !after.running && after.control.state === 'shut down';
+    const { running, control } = settled ? after : await stoppedState(await ctx.hosts.get(host), database, ctx.timeoutMs);
     sawControl(ctx.hosts, host, control);
     const ok = !running && control.state === 'shut down';
     const summary = ok

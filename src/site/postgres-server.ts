@@ -81,27 +81,36 @@ export async function serverRunning(host: Transport, database: DatabaseSettings,
  * pg_controldata says, for a check right after a stop (one round trip, not two).
  */
 export async function stoppedState(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<{ running: boolean; control: ControlData }> {
-  const status = sh`${pgBin(database, 'pg_ctl')} status -D ${database.data_dir} >/dev/null 2>&1; echo "pg_ctl status $?"; ${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`;
-  const result = await host.exec(asPostgresUser(database, status), { timeoutMs });
-  const first = /^pg_ctl status (\d+)$/m.exec(result.stdout);
+  const result = await host.exec(asPostgresUser(database, stoppedQuery(database)), { timeoutMs });
+  return readStopped(result.stdout, result);
+}
+
+/** pg_ctl status (0 running, 3 not) and pg_controldata, in one shell command. */
+function stoppedQuery(database: DatabaseSettings): string {
+  return sh`${pgBin(database, 'pg_ctl')} status -D ${database.data_dir} >/dev/null 2>&1; echo "pg_ctl status $?"; ${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`;
+}
+
+function readStopped(stdout: string, result: CommandResult): { running: boolean; control: ControlData } {
+  const first = /^pg_ctl status (\d+)$/m.exec(stdout);
   if (result.exitCode !== 0 || !first || !['0', '3'].includes(first[1]!)) throw new CommandError(result);
-  return { running: first[1] === '0', control: parseControlData(result.stdout, result) };
+  return { running: first[1] === '0', control: parseControlData(stdout, result) };
 }
 
 /**
  * The inventory's `database.service.stop`, as the operator wrote it (in a subshell of its
- * own), then pg_controldata in the same remote command: the step inside a switchover's
- * outage makes one round trip, not two.
+ * own), then what \`stoppedState\` asks (pg_ctl status, pg_controldata) in the same remote
+ * command: the step inside a switchover's outage makes one round trip, not two, and its
+ * verify reads the state the host reported right after the stop.
  */
-export async function stopService(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<ControlData> {
-  const marker = `@@controldata-${randomBytes(8).toString('hex')}`;
-  const control = asPostgresUser(database, sh`${pgBin(database, 'pg_controldata')} -D ${database.data_dir}`);
-  const result = await host.exec(`(\n${database.service.stop}\n) || exit $?\nprintf '%s\\n' ${marker}\n${control}`, { timeoutMs });
+export async function stopService(host: Transport, database: DatabaseSettings, timeoutMs: number): Promise<{ running: boolean; control: ControlData }> {
+  const marker = `@@stopped-${randomBytes(8).toString('hex')}`;
+  const after = asPostgresUser(database, stoppedQuery(database));
+  const result = await host.exec(`(\n${database.service.stop}\n) || exit $?\nprintf '%s\\n' ${marker}\n${after}`, { timeoutMs });
   const at = result.stdout.indexOf(`${marker}\n`);
   // The stop failed (or timed out): said with its own output, as when it ran alone.
   if (at < 0 || result.timedOut) throw new CommandError({ ...result, command: database.service.stop, stdout: at < 0 ? result.stdout : result.stdout.slice(0, at) });
-  if (result.exitCode !== 0) throw new CommandError({ ...result, command: `pg_controldata -D ${database.data_dir}`, stdout: result.stdout.slice(at + marker.length + 1) });
-  return parseControlData(result.stdout.slice(at + marker.length + 1), result);
+  const stdout = result.stdout.slice(at + marker.length + 1);
+  return readStopped(stdout, { ...result, command: `pg_ctl status; pg_controldata -D ${database.data_dir}`, stdout });
 }
 
 /** Runs the inventory's `database.service.stop` or `start`, as the operator wrote it. */
