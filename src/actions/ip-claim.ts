@@ -6,7 +6,7 @@ import { arpAsker } from '../site/arp-asker.js';
 import { strangerOnSegment } from '../site/arp-stranger.js';
 import {
   addAddress,
-  inspectInterface,
+  inspectAndAsk,
   interfaceProblem,
   ipHolders,
   macOf,
@@ -55,10 +55,9 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
   const iface = ip.ifaceOf(target);
   const startProbe = () => arpResponders(host, iface, ip.address, ip.arpProbeMs).catch((error: unknown) => error as Error);
   let probe = ctx.phase === 'plan' ? startProbe() : null;
-  const [report, found] = await Promise.all([
-    inspectInterface(host, iface, ['ip', 'arping']),
-    ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
-  ]);
+  // The target's interface and its addresses in one command; the other hosts asked beside it.
+  const asking = inspectAndAsk(host, iface, ['ip', 'arping'], ip);
+  const [report, found] = await Promise.all([asking.report, ipHolders(ctx.hosts, ctx.inventory, asked(target, from), new Map([[target, asking.holds]]))]);
   const problem = interfaceProblem(report, target, iface, true);
   if (problem) return { status: 'blocked', summary: problem };
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, HostUnreachableError, StepFailedError } from '../errors.js';
 import type { Inventory } from '../inventory/schema.js';
 import type { HostPool } from '../transports/pool.js';
@@ -51,14 +52,15 @@ export interface IpHolders {
 }
 
 /** Which of portable_ip.hosts (plus `extra`) hold the address: one `ip -o addr show` each, in parallel. */
-export async function ipHolders(pool: HostPool, inventory: Inventory, extra: string[] = []): Promise<IpHolders> {
+export async function ipHolders(pool: HostPool, inventory: Inventory, extra: string[] = [], known: Map<string, Promise<boolean>> = new Map()): Promise<IpHolders> {
   const ip = portableIp(inventory);
   const names = [...new Set([...ip.hosts, ...extra])];
   const answers = await Promise.all(
     names.map(async (name): Promise<boolean | null> => {
       if (!(await pool.reachable(name))) return null;
       try {
-        return await holdsOn(await pool.get(name), ip);
+        // `known`: hosts already being asked, in a command of the caller's own.
+        return await (known.get(name) ?? holdsOn(await pool.get(name), ip));
       } catch (error) {
         // A host that dies while it is asked counts as one that does not answer.
         if (error instanceof HostUnreachableError) return null;
@@ -113,14 +115,43 @@ export interface InterfaceReport {
 export const PACKAGE_OF: Record<string, string> = { ip: 'iproute2', arping: 'iputils-arping' };
 
 /**
- * One command: which tools are missing, whether the interface exists, is up and its MAC.
- * Read with `ip link`, not /sys/class/net: a sysfs mounted in another network namespace
- * (containers, the lab's hosts) shows that namespace's interfaces.
+ * Which tools are missing, whether the interface exists, is up and its MAC. Read with
+ * `ip link`, not /sys/class/net: a sysfs mounted in another network namespace (containers,
+ * the lab's hosts) shows that namespace's interfaces.
  */
-export async function inspectInterface(host: Transport, iface: string, tools: string[], timeoutMs = ASK_TIMEOUT_MS): Promise<InterfaceReport> {
+function inspectCommand(iface: string, tools: string[]): string {
   const lookups = tools.map((tool) => sh`command -v ${tool} >/dev/null 2>&1 || echo ${`missing ${tool}`}`).join('; ');
   const link = sh`if command -v ip >/dev/null 2>&1; then ip -o link show dev ${iface} 2>/dev/null || echo absent; elif [ ! -e /sys/class/net/${iface} ]; then echo absent; fi`;
-  const result = await host.exec(`${lookups}; ${link}`, { timeoutMs });
+  return `${lookups}; ${link}`;
+}
+
+/**
+ * Whether the interface can carry the address (the tools there, the interface up with a
+ * carrier) and, in the same remote command, whether the host holds the address already
+ * (as `holdsOn`): right before a claim the target is asked both in one round trip.
+ */
+export function inspectAndAsk(host: Transport, iface: string, tools: string[], ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): { report: Promise<InterfaceReport>; holds: Promise<boolean> } {
+  const marker = `@@addresses-${randomBytes(8).toString('hex')}`;
+  const both = host.exec(`${inspectCommand(iface, tools)}; printf '%s\\n' ${marker}; ip -o -4 addr show`, { timeoutMs }).then((result) => {
+    const at = result.stdout.indexOf(`${marker}\n`);
+    const inspected = { ...result, stdout: at < 0 ? result.stdout : result.stdout.slice(0, at) };
+    const listed = at < 0 ? null : result.stdout.slice(at + marker.length + 1);
+    return { inspected, listed, result };
+  });
+  const report = both.then(({ inspected }) => readInspection(host, iface, inspected));
+  const holds = both.then(({ listed, result }) => {
+    if (listed === null || result.exitCode !== 0) {
+      throw new StepFailedError(`cannot list the addresses on ${host.host} (\`ip -o -4 addr show\`): ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+    }
+    return hasAddress(listed, ip.address);
+  });
+  // Whichever the caller awaits first, the other's rejection is not left unhandled.
+  report.catch(() => undefined);
+  holds.catch(() => undefined);
+  return { report, holds };
+}
+
+function readInspection(host: Transport, iface: string, result: { exitCode: number | null; stdout: string; stderr: string }): InterfaceReport {
   if (result.exitCode !== 0) throw new StepFailedError(`cannot inspect ${iface} on ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode}`}`);
   const lines = result.stdout.split('\n');
   const missingTools = lines.filter((l) => l.startsWith('missing ')).map((l) => l.slice('missing '.length));
