@@ -106,7 +106,7 @@ function forwardTo(client: Client, target: HostEntry, via: HostEntry): Promise<D
   const timeoutMs = target.ssh.connectTimeoutMs;
   const unreachable = (what: string, cause?: unknown) =>
     new HostUnreachableError(target.name, `${label} ${what} (through jump host ${hostLabel(via)})`, {
-      hint: 'check the host is up and that the jump host can reach it, or run with --to to pick another target',
+      hint: 'check the host is up and that the jump host can reach it (when it is the target, --to picks another)',
       cause,
     });
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ import { KEEPALIVE_INTERVAL_MS } from './ssh-transport.js';
 /** A live host on the same segment sends its SSH banner well within this; only then is ARP asked. */
 const ARP_AFTER_MS = 20;
 
-const UNREACHABLE_HINT = 'check the host is up, or run with --to to pick another target';
+const UNREACHABLE_HINT = 'check the host is up and reachable from this machine (when it is the target, --to picks another)';
 
 /** The SSH handshake after the TCP connect: at least 10 s, however short the connect timeout. */
 function handshakeTimeoutMs(host: HostEntry): number {
