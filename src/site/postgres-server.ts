@@ -98,7 +98,7 @@ function readStopped(stdout: string, result: CommandResult): { running: boolean;
 
 /**
  * The inventory's `database.service.stop`, as the operator wrote it (in a subshell of its
- * own), then what \`stoppedState\` asks (pg_ctl status, pg_controldata) in the same remote
+ * own), then what `stoppedState` asks (pg_ctl status, pg_controldata) in the same remote
  * command: the step inside a switchover's outage makes one round trip, not two, and its
  * verify reads the state the host reported right after the stop.
  */

@@ -119,9 +119,9 @@ const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport[]>>>(() => new
  * from the receiver to the sender: the first rsync's ssh is a private, short-lived
  * ControlMaster (in a directory made for this command, closed and removed before it
  * returns) and the others go through it, all at once as soon as it is up, so a plan makes
- * one key exchange and login, not one per path, and waits for about one rsync. Two steps that copy the same files between the same hosts (`sync-files`
- * and `sync-files-final`) share the answer. Each check of the apply phase runs its own
- * (`rsyncPath`).
+ * one key exchange and login, not one per path, and waits for about one rsync. Two steps
+ * that copy the same files between the same hosts (`sync-files` and `sync-files-final`)
+ * share the answer. Each check of the apply phase runs its own (`rsyncPath`).
  */
 export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
   const runs = plannedDryRuns.of(pool);
@@ -141,7 +141,7 @@ async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[]
   const script = [
     'd=$(mktemp -d) || exit 1',
     // Without ControlPersist the master is the first rsync's own ssh: it stays while another
-    // rsync uses it and exits with the last, so \`wait\` returns with it gone. Only a command
+    // rsync uses it and exits with the last, so `wait` returns with it gone. Only a command
     // cut short can leave it: then it is told to exit.
     `trap '[ -S "$d/m" ] && ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`,
     `trap 'exit 143' TERM INT HUP`,
