@@ -5,10 +5,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 import { run } from '../../src/lab/exec.js';
 import { events, runCli, type CliResult } from '../helpers/cli.js';
-import type { LabHostName, TestLab } from '../helpers/lab.js';
-import { inRecovery, ipOn, psql, startWriter, streamsFrom } from '../helpers/site-state.js';
+import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
+import { inRecovery, ipOn, labCli, psql, startWriter, streamsFrom } from '../helpers/site-state.js';
 
 export const HOSTS: LabHostName[] = ['web1', 'web2'];
+
+/** The three step boundaries around a switchover's outage: before stop-old, between promote and move-ip, after move-ip. */
+export const AROUND_THE_OUTAGE = ['fence-sessions', 'promote', 'move-ip'];
+
+/**
+ * Where every case starts: a whole site (an earlier case may have failed half-way: then it
+ * is rebuilt), no lock; `from` is the primary, `to` the other host.
+ */
+export async function wholeSite(): Promise<{ lab: TestLab; from: LabHostName; to: LabHostName }> {
+  let lab = await ensureLab({ anyState: true });
+  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
+  await labCli(lab, ['unlock', '-y']);
+  const from = (await primaryOf(lab))!;
+  return { lab, from, to: HOSTS.find((h) => h !== from)! };
+}
 
 /**
  * When a fault strikes: a step id (as soon as its `step.end` is printed), a test on each

@@ -15,20 +15,19 @@ import { run } from '../../src/lab/exec.js';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
 import { inRecovery, labCli, psql, streamsFrom } from '../helpers/site-state.js';
 import {
-  HOSTS,
   adviceOf,
+  AROUND_THE_OUTAGE,
   events,
   expectNoWriteLost,
   expectServedBy,
+  HOSTS,
   liveHolders,
-  primaryOf,
   runWithFault,
   startWriter,
   totals,
   watchPortableIp,
+  wholeSite,
 } from './harness.js';
-
-const AROUND_THE_OUTAGE = ['fence-sessions', 'promote', 'move-ip'];
 
 let lab: TestLab;
 
@@ -56,12 +55,9 @@ interface Case {
 }
 
 async function faultDuringSwitchover(step: string, fault: Case): Promise<void> {
-  lab = await ensureLab({ anyState: true });
-  // Whatever an earlier case left (it may have failed half-way): a whole site, no lock.
-  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
-  await labCli(lab, ['unlock', '-y']);
-  const from = (await primaryOf(lab))!;
-  const to = HOSTS.find((h) => h !== from)!;
+  const site = await wholeSite();
+  lab = site.lab;
+  const { from, to } = site;
   const writer = startWriter(lab);
   const watch = watchPortableIp(lab);
   let written: { acked: number[] } = { acked: [] };

@@ -12,22 +12,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
 import { inRecovery, labCli, streamsFrom } from '../helpers/site-state.js';
 import {
-  HOSTS,
   adviceOf,
+  AROUND_THE_OUTAGE,
   events,
   expectNoWriteLost,
   expectServedBy,
   heal,
+  HOSTS,
   liveHolders,
   partition,
-  primaryOf,
   runWithFault,
   startWriter,
   totals,
   watchPortableIp,
+  wholeSite,
 } from './harness.js';
-
-const AROUND_THE_OUTAGE = ['fence-sessions', 'promote', 'move-ip'];
 
 let lab: TestLab;
 
@@ -40,11 +39,9 @@ afterAll(() => {
 });
 
 async function partitionDuringSwitchover(step: string, lose: 'old primary' | 'target'): Promise<void> {
-  lab = await ensureLab({ anyState: true });
-  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
-  await labCli(lab, ['unlock', '-y']);
-  const from = (await primaryOf(lab))!;
-  const to = HOSTS.find((h) => h !== from)!;
+  const site = await wholeSite();
+  lab = site.lab;
+  const { from, to } = site;
   const lost: LabHostName = lose === 'old primary' ? from : to;
   const writer = startWriter(lab);
   const watch = watchPortableIp(lab);

@@ -7,17 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
 import { labCli } from '../helpers/site-state.js';
 import {
-  HOSTS,
   events,
   expectNoWriteLost,
   expectServedBy,
-  liveHolders,
-  primaryOf,
   runWithFault,
   startWriter,
   totals,
   watchPortableIp,
   whenIpLeaves,
+  wholeSite,
   type FaultPoint,
 } from './harness.js';
 
@@ -36,12 +34,9 @@ afterAll(() => {
 
 /** One case: kill the run at `when` (by default, after step `when`), then the stale lock, unlock, the same command, and the checks. */
 async function killAndResume(command: 'switchover' | 'failover', when: string | ((from: LabHostName, to: LabHostName) => FaultPoint)): Promise<void> {
-  lab = await ensureLab({ anyState: true });
-  // Whatever an earlier case left (it may have failed half-way): a whole site, no lock.
-  if ((await primaryOf(lab)) === null || (await liveHolders(lab)).length !== 1) lab = await ensureLab();
-  await labCli(lab, ['unlock', '-y']);
-  const from = (await primaryOf(lab))!;
-  const to = HOSTS.find((h) => h !== from)!;
+  const site = await wholeSite();
+  lab = site.lab;
+  const { from, to } = site;
   const writer = startWriter(lab);
   const watch = watchPortableIp(lab);
   try {
