@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLab, type TestLab } from '../helpers/lab.js';
-import { ipOn, servers, statusJson } from '../helpers/site-state.js';
+import { ipOn, labCli, servers, statusJson } from '../helpers/site-state.js';
 import { memcacheSet } from '../../src/lab/memcache-client.js';
 
 let lab: TestLab;
@@ -59,5 +59,17 @@ describe('status --json matches the real state', () => {
     expect(s.memcached[1]).toEqual({ server: servers(lab)[1], up: false, items: null });
     expect(s.served_by).toBe('web1');
     await lab.restore('web2');
+  });
+
+  it('the holder does not answer: nobody that answers serves the site, and the silent host may hold the IP', async () => {
+    await lab.cut('web1');
+    try {
+      const human = await labCli(lab, ['status']);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout.split('\n')[0]).toBe('site wiki: served by no host that answers (web1 does not answer and may hold the portable IP)');
+      expect((await statusJson(lab)).served_by).toBeNull();
+    } finally {
+      await lab.restore('web1');
+    }
   });
 });
