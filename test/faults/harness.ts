@@ -2,6 +2,7 @@
 // through the portable IP, and a watcher that samples who holds the portable IP on a live
 // link. Everything is read from the lab itself, never from mirrorctl's own output.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
 import { run } from '../../src/lab/exec.js';
 import { events, runCli, type CliResult } from '../helpers/cli.js';
@@ -9,6 +10,11 @@ import { ensureLab, type LabHostName, type TestLab } from '../helpers/lab.js';
 import { inRecovery, ipOn, labCli, psql, startWriter, streamsFrom } from '../helpers/site-state.js';
 
 export const HOSTS: LabHostName[] = ['web1', 'web2'];
+
+/** Calls `onLine` with each line of a child's output as it arrives. */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+}
 
 /** The three step boundaries around a switchover's outage: before stop-old, between promote and move-ip, after move-ip. */
 export const AROUND_THE_OUTAGE = ['fence-sessions', 'promote', 'move-ip'];
@@ -57,20 +63,14 @@ export async function runWithFault(
         void fault(child);
       };
       if (when && typeof when === 'object' && 'arm' in when) disarm = when.arm(fire);
-      let buffered = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines) {
-          let event: Record<string, unknown>;
-          try {
-            event = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            continue;
-          }
-          if (matches(event)) fire();
+      eachLine(child.stdout!, (line) => {
+        let event: Record<string, unknown>;
+        try {
+          event = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
         }
+        if (matches(event)) fire();
       });
     },
   });
@@ -83,12 +83,8 @@ export function whenIpLeaves(lab: TestLab, host: LabHostName): { arm: (fire: () 
   return {
     arm(fire) {
       const monitor = spawn('ip', ['-n', lab.netns[host], 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let buffered = '';
-      monitor.stdout!.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        if (lines.some((line) => line.startsWith('Deleted') && line.includes(` ${lab.portableIp}/`))) fire();
+      eachLine(monitor.stdout!, (line) => {
+        if (line.startsWith('Deleted') && line.includes(` ${lab.portableIp}/`)) fire();
       });
       return () => monitor.kill();
     },
@@ -191,31 +187,24 @@ function listenArp(lab: TestLab): { stop(): Promise<{ questions: number; split: 
   const answered = new Map<string, Set<string>>();
   const split: string[] = [];
   let questions = 0;
-  let buffered = '';
   const dump = spawn('tcpdump', ['-l', '-n', '-e', '-i', lab.bridge, 'arp'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const dumpExit = new Promise<void>((resolve) => dump.once('close', () => resolve()));
   let dumpError = '';
   dump.once('error', (error) => (dumpError = `tcpdump: ${error.message} (Debian package tcpdump)`));
   dump.stderr!.on('data', (chunk: Buffer) => (dumpError += chunk.toString()));
-  dump.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const asked = question.exec(line);
-      // A gratuitous ARP ("tell" the IP itself) is an announcement, not a question.
-      if (asked && asked[3] !== lab.portableIp) {
-        questions += 1;
-        answered.set(asked[2]!, new Set());
-        continue;
-      }
-      const said = answer.exec(line);
-      if (!said) continue;
-      const macs = answered.get(said[2]!);
-      if (!macs) continue;
-      macs.add(said[3]!);
-      if (macs.size === 2) split.push(`${said[1]} arp: ${[...macs].join(' and ')} both answered ${said[2]} for ${lab.portableIp}`);
+  eachLine(dump.stdout!, (line) => {
+    const asked = question.exec(line);
+    // A gratuitous ARP ("tell" the IP itself) is an announcement, not a question.
+    if (asked && asked[3] !== lab.portableIp) {
+      questions += 1;
+      answered.set(asked[2]!, new Set());
+      return;
     }
+    const said = answer.exec(line);
+    const macs = said ? answered.get(said[2]!) : undefined;
+    if (!said || !macs) return;
+    macs.add(said[3]!);
+    if (macs.size === 2) split.push(`${said[1]} arp: ${[...macs].join(' and ')} both answered ${said[2]} for ${lab.portableIp}`);
   });
   const asker = spawn('ip', ['netns', 'exec', lab.netns.client, 'arping', '-b', '-I', lab.iface.client, lab.portableIp], { stdio: 'ignore' });
   const askerExit = new Promise<void>((resolve) => asker.once('close', () => resolve()));

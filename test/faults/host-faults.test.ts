@@ -172,7 +172,8 @@ describe("the target's promotion stalls past the step's timeout (its startup pro
     expect(shortened).not.toBe(bundled);
     writeFileSync(join(dir, 'playbooks', 'switchover.yaml'), shortened);
     const DATA = '/var/lib/postgresql/15/main';
-    let stalled: { host: 'web1' | 'web2'; pid: string } | null = null;
+    // The startup process stopped (set once, inside inject), so that it is resumed whatever happens.
+    const stalled: { host: 'web1' | 'web2'; pid: string }[] = [];
     try {
       await faultDuringSwitchover('fence-sessions', {
         inventory,
@@ -200,14 +201,15 @@ describe("the target's promotion stalls past the step's timeout (its startup pro
             const pid = (await lab.hostExec(target, `ps -o pid=,args= --ppid "$(head -n 1 ${DATA}/postmaster.pid)" | awk '/startup/ { print $1 }'`)).stdout.trim();
             expect(pid).toMatch(/^\d+$/);
             await lab.hostExec(target, `kill -STOP ${pid}`);
-            stalled = { host: target, pid };
+            stalled.push({ host: target, pid });
           } finally {
             child.kill('SIGCONT');
           }
         },
         mend: async (_from, to) => {
           // Running again, the startup process would act on a request left behind: none is.
-          await lab.hostExec(stalled!.host, `kill -CONT ${stalled!.pid}`);
+          expect(stalled).toHaveLength(1);
+          for (const { host, pid } of stalled) await lab.hostExec(host, `kill -CONT ${pid}`);
           await new Promise((resolve) => setTimeout(resolve, 1000));
           expect(await inRecovery(lab, to as 'web1' | 'web2')).toBe(true);
           expect((await lab.hostExec(to as 'web1' | 'web2', `test -e ${DATA}/promote && echo present || echo absent`)).stdout.trim()).toBe('absent');
@@ -216,7 +218,7 @@ describe("the target's promotion stalls past the step's timeout (its startup pro
         cleanShutdown: () => true,
       });
     } finally {
-      if (stalled) await lab.hostExec((stalled as { host: 'web1' | 'web2' }).host, `kill -CONT ${(stalled as { pid: string }).pid} 2>/dev/null; true`);
+      for (const { host, pid } of stalled) await lab.hostExec(host, `kill -CONT ${pid} 2>/dev/null; true`);
       rmSync(dir, { recursive: true, force: true });
     }
   });
