@@ -22,12 +22,15 @@ export const ipRelease = defineAction({
   },
   async apply(ctx) {
     const ip = portableIp(ctx.inventory);
-    const removed = await removeAddress(await stepTransport(ctx), ip);
-    return { summary: removed.length > 0 ? `removed ${ip.address} from ${removed.join(', ')} on ${ctx.host}` : `${ip.address} was already gone from ${ctx.host}` };
+    const removal = await removeAddress(await stepTransport(ctx), ip);
+    const { interfaces } = removal;
+    return { summary: interfaces.length > 0 ? `removed ${ip.address} from ${interfaces.join(', ')} on ${ctx.host}` : `${ip.address} was already gone from ${ctx.host}`, record: removal };
   },
-  async verify(ctx) {
+  async verify(ctx, _p, applied) {
     const ip = portableIp(ctx.inventory);
-    const held = await holdsOn(await stepTransport(ctx), ip);
+    // The host's addresses as listed right after the removal, in apply's own command; asked
+    // again only when the address was still there (verify retries until the step's timeout).
+    const held = applied.record?.stillHeld === false ? false : await holdsOn(await stepTransport(ctx), ip);
     return { ok: !held, summary: held ? `${ip.cidr} is still on ${ctx.host}` : `${ip.cidr} is not on ${ctx.host}` };
   },
 });

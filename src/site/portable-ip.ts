@@ -210,16 +210,25 @@ export async function addAddress(host: Transport, ip: PortableIp, options: { ann
   }
 }
 
-/**
- * Removes the address from every interface of the host that has it, with the prefix
- * length written there, in one command; returns those interfaces (none: it was not there).
- */
-export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<string[]> {
-  const script = sh`ip -o -4 addr show | { rc=0; while read -r _ dev _ cidr _; do [ "\${cidr%/*}" = ${ip.address} ] || continue; dev=\${dev%%@*}; if ip addr del "$cidr" dev "$dev"; then echo "$dev"; else rc=1; fi; done; exit $rc; }`;
-  const result = await host.exec(script, { timeoutMs });
-  if (result.exitCode !== 0) {
-    throw new StepFailedError(`could not remove ${ip.address} from ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
-  }
-  return result.stdout.split('\n').filter(Boolean);
+/** What a removal did: the interfaces it took the address from, and whether the host holds it after. */
+export interface Removal {
+  /** The interfaces it was removed from (none: it was not there). */
+  interfaces: string[];
+  /** Whether the host still has it, from its address list right after the removal. */
+  stillHeld: boolean;
 }
 
+/**
+ * Removes the address from every interface of the host that has it, with the prefix
+ * length written there, and lists the host's addresses again, in one command.
+ */
+export async function removeAddress(host: Transport, ip: PortableIp, timeoutMs = ASK_TIMEOUT_MS): Promise<Removal> {
+  const marker = `@@after-${randomBytes(8).toString('hex')}`;
+  const remove = sh`ip -o -4 addr show | { rc=0; while read -r _ dev _ cidr _; do [ "\${cidr%/*}" = ${ip.address} ] || continue; dev=\${dev%%@*}; if ip addr del "$cidr" dev "$dev"; then echo "$dev"; else rc=1; fi; done; exit $rc; }`;
+  const result = await host.exec(`${remove}; rc=$?; printf '%s\\n' ${marker}; ip -o -4 addr show; exit $rc`, { timeoutMs });
+  const at = result.stdout.indexOf(`${marker}\n`);
+  if (result.exitCode !== 0 || at < 0) {
+    throw new StepFailedError(`could not remove ${ip.address} from ${host.host}: ${lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+  }
+  return { interfaces: result.stdout.slice(0, at).split('\n').filter(Boolean), stillHeld: hasAddress(result.stdout.slice(at + marker.length + 1), ip.address) };
+}
