@@ -16,8 +16,12 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
 }
 
-/** The three step boundaries around a switchover's outage: before stop-old, between promote and move-ip, after move-ip. */
-export const AROUND_THE_OUTAGE = ['fence-sessions', 'promote', 'move-ip'];
+/**
+ * The step boundaries around a switchover's outage: before stop-old; the address on no host
+ * and nothing promoted yet (after fence-ip); promoted, the address still on no host (after
+ * promote); after move-ip.
+ */
+export const AROUND_THE_OUTAGE = ['fence-sessions', 'fence-ip', 'promote', 'move-ip'];
 
 /**
  * Where every case starts: a whole site (an earlier case may have failed half-way: then it

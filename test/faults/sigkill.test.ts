@@ -19,7 +19,7 @@ import {
   type FaultPoint,
 } from './harness.js';
 
-const SWITCHOVER_BOUNDARIES = ['sync-files', 'fence-sessions', 'stop-old', 'wait-replay', 'promote', 'sessions-rw', 'move-ip', 'flush-cache', 'sync-files-final', 'rejoin-old'];
+const SWITCHOVER_BOUNDARIES = ['sync-files', 'fence-sessions', 'stop-old', 'fence-ip', 'wait-replay', 'promote', 'sessions-rw', 'move-ip', 'flush-cache', 'sync-files-final', 'rejoin-old'];
 const FAILOVER_BOUNDARIES = ['fence-sessions', 'fence-ip', 'stop-old', 'wait-replay', 'sync-files', 'promote', 'sessions-ro', 'sessions-rw', 'move-ip', 'flush-cache'];
 
 let lab: TestLab;
@@ -97,10 +97,12 @@ describe('mirrorctl killed with SIGKILL inside the longest steps', () => {
       });
     }
   }
-  it('switchover, killed inside move-ip the moment the address left the old primary (before the claim): the same command completes', async () => {
+  it('switchover, killed inside fence-ip the moment the address left the old primary (on no host until move-ip): the same command completes', async () => {
     await killAndResume('switchover', (from) => whenIpLeaves(lab, from));
   });
-  it('failover, killed while move-ip applies: the same command completes', async () => {
-    await killAndResume('failover', () => applying('move-ip'));
-  });
+  for (const command of ['switchover', 'failover'] as const) {
+    it(`${command}, killed while move-ip applies: the same command completes`, async () => {
+      await killAndResume(command, () => applying('move-ip'));
+    });
+  }
 });

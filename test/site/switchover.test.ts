@@ -20,8 +20,8 @@ describe('switchover on the lab', () => {
     expect(r.code).toBe(0);
     const checks = events(r.stdout).filter((e) => e.event === 'step.check');
     expect(checks.map((e) => e.step)).toEqual([
-      'preflight-1', 'preflight-2', 'checkpoint-old', 'sync-files', 'fence-sessions', 'stop-old', 'wait-replay', 'promote',
-      'move-ip', 'sessions-rw', 'flush-cache', 'sync-files-final', 'rejoin-old', 'verify-http',
+      'preflight-1', 'preflight-2', 'checkpoint-old', 'sync-files', 'fence-sessions', 'stop-old', 'fence-ip', 'wait-replay',
+      'promote', 'move-ip', 'sessions-rw', 'flush-cache', 'sync-files-final', 'rejoin-old', 'verify-http',
     ]);
     for (const c of checks) {
       expect(c.phase).toBe('plan');
