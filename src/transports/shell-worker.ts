@@ -13,12 +13,14 @@ import { quote } from './quote.js';
 export const WORKER_KILL_AFTER_S = 2;
 
 /**
- * The driver: reads "NONCE SECONDS LINES\n" then that many lines of command, runs it under
+ * The driver: reads "NONCE SECONDS LINES [1]\n" then that many lines of command, runs it under
  * `timeout` with stdin from /dev/null and its output on the session's own stdout and
  * stderr, then ends each stream with "@@NONCE STATUS\n" (NONCE is random, so no output
- * can forge it). Only builtins besides `timeout` and the command's shell: forks are the
- * cost being saved. A TERM (sshd or sudo relaying a signal) ends the running command's
- * whole process group through `timeout`, then the driver.
+ * can forge it). With the trailing 1, one more line follows: the command's stdin, escaped
+ * for the builtin `printf %b` (see `escapeInput`), which feeds it to the command through a
+ * pipe, so it is never on any process's command line. Only builtins besides `timeout` and
+ * the command's shell: forks are the cost being saved. A TERM (sshd or sudo relaying a
+ * signal) ends the running command's whole process group through `timeout`, then the driver.
  */
 const DRIVER = [
   'c=',
@@ -26,11 +28,16 @@ const DRIVER = [
   "nl='",
   "'",
   `printf '@@mc ready\\n'`,
-  'while read -r nonce secs n; do',
+  'while read -r nonce secs n i; do',
   '  cmd=',
   '  while [ "$n" -gt 0 ]; do IFS= read -r l || exit 1; cmd="$cmd$l$nl"; n=$((n - 1)); done',
-  `  timeout -k ${WORKER_KILL_AFTER_S} "$secs" /bin/sh -c "$cmd" </dev/null &`,
-  '  c=$!',
+  '  if [ "$i" = 1 ]; then',
+  '    IFS= read -r l || exit 1',
+  `    printf %b "$l" | timeout -k ${WORKER_KILL_AFTER_S} "$secs" /bin/sh -c "$cmd" &`,
+  '  else',
+  `    timeout -k ${WORKER_KILL_AFTER_S} "$secs" /bin/sh -c "$cmd" </dev/null &`,
+  '  fi',
+  '  c=$! l=',
   '  wait "$c"; rc=$?',
   '  c=',
   `  printf '@@%s %s\\n' "$nonce" "$rc" >&2`,
@@ -42,6 +49,24 @@ const DRIVER = [
 export function workerCommand(sudo: boolean): string {
   const shell = `env LC_ALL=C /bin/sh -c ${quote(DRIVER)}`;
   return sudo ? `sudo -n ${shell}` : shell;
+}
+
+/** The largest stdin a command shell carries (a bigger one goes on a channel of its own): the driver reads it a byte at a time. */
+export const WORKER_INPUT_MAX_BYTES = 64 * 1024;
+
+/**
+ * A command's stdin as one line for `printf %b`: its bytes as they are, except a backslash,
+ * a newline and NUL, which become octal escapes (\\0ooo, which dash, bash and busybox read alike).
+ */
+export function escapeInput(input: string): Buffer {
+  const bytes = Buffer.from(input, 'utf8');
+  const out: number[] = [];
+  for (const byte of bytes) {
+    if (byte === 0x5c || byte === 0x0a || byte === 0x00) out.push(...Buffer.from(`\\0${byte.toString(8).padStart(3, '0')}`));
+    else out.push(byte);
+  }
+  out.push(0x0a);
+  return Buffer.from(out);
 }
 
 export interface WorkerOutcome {
@@ -192,17 +217,18 @@ export class ShellWorker {
     else this.closeListeners.push(listener);
   }
 
-  /** Runs one command; rejects if the shell ends (or is retired) before it answers. */
-  run(command: string, timeoutSeconds: string): Promise<WorkerOutcome> {
+  /** Runs one command (with `input` on its stdin); rejects if the shell ends (or is retired) before it answers. */
+  run(command: string, timeoutSeconds: string, input?: string): Promise<WorkerOutcome> {
     if (this.retired) return Promise.reject(new Error('the command shell was retired'));
     const nonce = randomBytes(12).toString('hex');
     const body = command.endsWith('\n') ? command : `${command}\n`;
     const lines = body.split('\n').length - 1;
+    const header = Buffer.from(`${nonce} ${timeoutSeconds} ${lines}${input === undefined ? '' : ' 1'}\n${body}`);
     return new Promise((resolve, reject) => {
       this.pending = { marker: Buffer.from(`@@${nonce} `), resolve, reject };
       this.out.reset();
       this.err.reset();
-      this.channel.write(`${nonce} ${timeoutSeconds} ${lines}\n${body}`);
+      this.channel.write(input === undefined ? header : Buffer.concat([header, escapeInput(input)]));
     });
   }
 

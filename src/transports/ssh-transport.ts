@@ -7,7 +7,7 @@ import { ChannelLimit } from './channel-limit.js';
 import { hostLabel } from './host-key.js';
 import { lastLine } from './last-line.js';
 import { quote } from './quote.js';
-import { ShellWorker } from './shell-worker.js';
+import { ShellWorker, WORKER_INPUT_MAX_BYTES } from './shell-worker.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, type CommandResult, type ExecOptions, type Transport } from './types.js';
 
 /** Seconds GNU timeout waits after SIGTERM before SIGKILL. */
@@ -148,7 +148,7 @@ export class SshTransport implements Transport {
     }
     const slot = { holdMs: 0 };
     try {
-      const worker = options.input === undefined ? await this.takeWorker(options.signal) : null;
+      const worker = options.input === undefined || Buffer.byteLength(options.input) <= WORKER_INPUT_MAX_BYTES ? await this.takeWorker(options.signal) : null;
       const result = worker ? await this.runOnWorker(worker, command, timeoutMs, options, started, slot) : await this.runChannel(command, timeoutMs, options, started, slot);
       if (this.entry.ssh.sudo && sudoRefused(result)) {
         throw new HostTrustError(this.host, `${hostLabel(this.entry)}: sudo -n refused to run a command as root for ${this.entry.ssh.user} (${lastLine(result.stderr)})`, {
@@ -387,7 +387,7 @@ export class SshTransport implements Transport {
       if (options.signal?.aborted) return onAbort();
 
       const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
-      worker.run(command, seconds).then(
+      worker.run(command, seconds, options.input).then(
         (outcome) => {
           if (watch.settled) return;
           this.releaseWorker(worker);

@@ -100,6 +100,29 @@ describe('commands', () => {
     expect(third.stdout).toBe(first.stdout);
   });
 
+  it('feeds stdin through the same long-lived shell byte for byte, never on a command line; a large one on a channel of its own', async () => {
+    const ssh = await connectTo();
+    const grandparent = 'ps -o ppid= -p "$PPID" | tr -d " "';
+    const shell = await ssh.exec(grandparent);
+    const withInput = await ssh.exec(`${grandparent} >&2; cat`, { input: 'x' });
+    expect(withInput).toMatchObject({ exitCode: 0, stdout: 'x', stderr: shell.stdout });
+    for (const input of ['', 'no newline', 'two\nlines\n\n', '\\c stops printf %b; \\0101 \\n %s %b \\', 'nul\0byte', 'crlf\r\n', '   \t', 'ünïcødé\n']) {
+      expect(await ssh.exec('cat', { input }), JSON.stringify(input)).toMatchObject({ exitCode: 0, stdout: input });
+    }
+    // A secret on stdin is on no process's command line while the command runs.
+    const secret = `stdin-secret-${process.pid}-${Date.now()}`;
+    const running = ssh.exec('sleep 1; cat', { input: secret });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const commandLines = execFileSync('ps', ['-eww', '-o', 'args='], { encoding: 'utf8' });
+    expect(commandLines).toContain('sleep 1; cat');
+    expect(commandLines).not.toContain(secret);
+    expect(await running).toMatchObject({ exitCode: 0, stdout: secret });
+    const large = 'y'.repeat(200_000);
+    const viaChannel = await ssh.exec(`${grandparent} >&2; cat`, { input: large });
+    expect(viaChannel.stdout).toBe(large);
+    expect(viaChannel.stderr).not.toBe(shell.stdout);
+  });
+
   it('a command that leaves a process writing to its output: that shell is retired, and later commands get only their own output', async () => {
     const ssh = await connectTo();
     const grandparent = 'ps -o ppid= -p "$PPID" | tr -d " "';
