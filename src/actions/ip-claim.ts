@@ -37,13 +37,19 @@ export const ipClaim = defineAction({
   verify: (ctx, _p, applied) => verifyClaim(ctx, ctx.host!, null, applied),
 });
 
-/** What apply records for verify: the hosts it took the address from (they may ask ARP). */
+/** What apply records for verify: the hosts it took the address from (they may ask ARP), and the target's MAC as the check read it. */
 export interface ClaimRecord {
   released: string[];
+  targetMac: string | null;
+}
+
+/** What the check hands apply: who holds the address, and the target's MAC. */
+export interface ClaimFinding extends IpHolders {
+  targetMac: string | null;
 }
 
 /** Read-only: can `target` take the address, and does it already hold it alone? */
-export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult<IpHolders>> {
+export async function checkClaim(ctx: StepContext, target: string, from: string | null): Promise<CheckResult<ClaimFinding>> {
   const ip = portableIp(ctx.inventory);
   if (from === target) return { status: 'blocked', summary: `from and to are both ${target}` };
   if (from !== null && !(await ctx.hosts.reachable(from))) {
@@ -82,14 +88,15 @@ export async function checkClaim(ctx: StepContext, target: string, from: string 
     arp = current.length > 0 ? `; only ${current.join(' and ')} answer${current.length === 1 ? 's' : ''} ARP now` : '; nobody answers ARP for it now';
   }
   // The run-phase check comes right before apply: apply acts on the holders it found, without asking again.
-  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}`, finding: found };
+  return { status: 'ready', summary: `${describeChange(ip, target, others, onTarget)}${after}${arp}${unknown}`, finding: { ...found, targetMac: report.mac } };
 }
 
 /** Release everywhere else, add on the target, announce; on a failed add, put the address back. */
-export async function applyClaim(ctx: StepContext, target: string, from: string | null, check: CheckResult<IpHolders>): Promise<ApplyResult<ClaimRecord>> {
+export async function applyClaim(ctx: StepContext, target: string, from: string | null, check: CheckResult<ClaimFinding>): Promise<ApplyResult<ClaimRecord>> {
   const ip = portableIp(ctx.inventory);
   const host = await ctx.hosts.get(target);
-  const found = takeFinding(check) ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
+  const finding = takeFinding(check);
+  const found = finding ?? (await ipHolders(ctx.hosts, ctx.inventory, asked(target, from)));
   const others = found.holders.filter((h) => h !== target);
   const transports = await Promise.all(others.map((name) => ctx.hosts.get(name)));
 
@@ -112,7 +119,7 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
     }
     ctx.warn(`${died.join(', ')} stopped answering SSH while releasing ${ip.cidr}; nobody answers ARP for it, so it is claimed on ${target} (release it on ${died.join(', ')} when it is back)`);
   }
-  const record = { released: others.filter((h) => !died.includes(h)) };
+  const record = { released: others.filter((h) => !died.includes(h)), targetMac: finding?.targetMac ?? null };
   try {
     // Added and announced in one remote command: the first gratuitous ARP leaves at once.
     if (found.perHost.get(target) !== true) await addAddress(host, ip, { announce: ip.arpCount });
@@ -137,19 +144,26 @@ export async function applyClaim(ctx: StepContext, target: string, from: string 
 /** The address is on the target alone, and ARP for it is answered with the target's MAC. */
 export async function verifyClaim(ctx: StepContext, target: string, from: string | null, applied: ApplyResult<ClaimRecord>): Promise<VerifyResult> {
   const ip = portableIp(ctx.inventory);
-  const found = await ipHolders(ctx.hosts, ctx.inventory, asked(target, from));
+  const released = applied.record?.released ?? [];
+  // Who holds it, the target's MAC (as the check read it, if it did) and what ARP answers, asked together.
+  const askArp = async () => {
+    const asker = await arpAsker(ctx.hosts, ip, target, released);
+    return asker ? { asker, mac: await arpAnswer(asker.transport, asker.iface, ip.address) } : null;
+  };
+  const [found, targetMac, arp] = await Promise.all([
+    ipHolders(ctx.hosts, ctx.inventory, asked(target, from)),
+    applied.record?.targetMac ?? ctx.hosts.get(target).then((host) => macOf(host, ip.ifaceOf(target))),
+    askArp(),
+  ]);
   if (found.holders.length !== 1 || found.holders[0] !== target) {
     const where = found.holders.length === 0 ? 'on no host' : `on ${found.holders.join(' and ')}`;
     return { ok: false, summary: `${ip.cidr} is ${where}, not on ${target} alone` };
   }
-  const targetMac = await macOf(await ctx.hosts.get(target), ip.ifaceOf(target));
-  const released = applied.record?.released ?? [];
-  const asker = await arpAsker(ctx.hosts, ip, target, released);
-  if (!asker) {
+  if (!arp) {
     ctx.warn(`${ip.cidr} is on ${target} only, but no other host could ask ARP for it: nothing confirmed that ${target}'s MAC is the one answering`);
     return { ok: true, summary: `${ip.cidr} is on ${target} only (no other host to ask ARP from)` };
   }
-  const mac = await arpAnswer(asker.transport, asker.iface, ip.address);
+  const { asker, mac } = arp;
   if (mac === null) return { ok: false, summary: `${ip.cidr} is on ${target} only, but nobody answers ARP for it from ${asker.name}` };
   if (mac !== targetMac) return { ok: false, summary: `ARP for ${ip.address} from ${asker.name} is answered by ${mac}, not by ${target} (${targetMac})` };
   return { ok: true, summary: `${ip.cidr} is on ${target} only; ARP from ${asker.name} answers with ${target}'s MAC ${mac}` };
