@@ -9,9 +9,11 @@ import { removeStalePidFile, settledPostmaster } from './postmaster.js';
  * A crashed server may still be settling (children exiting, crash recovery): it waits for it.
  */
 export async function stopServer(transport: Transport, database: DatabaseSettings, host: string, timeoutMs: number): Promise<string> {
-  const wasRunning = (await settledPostmaster(transport, database, timeoutMs)) === 'running';
+  const before = await settledPostmaster(transport, database, timeoutMs);
+  const wasRunning = before === 'running';
   if (wasRunning) await runService(transport, database, 'stop', timeoutMs);
-  const after = await settledPostmaster(transport, database, timeoutMs);
+  // Asked again only after a stop: a settled server that was not running has not changed.
+  const after = wasRunning ? await settledPostmaster(transport, database, timeoutMs) : before;
   if (after === 'running') {
     throw new StepFailedError(`PostgreSQL on ${host} still runs after \`${database.service.stop}\``, { hint: `stop it by hand, then run again` });
   }
