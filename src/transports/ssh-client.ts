@@ -12,7 +12,7 @@ import { arpSilence } from './arp-liveness.js';
 import { arpShortcutAllowed } from '../inventory/hosts.js';
 import { KEEPALIVE_INTERVAL_MS } from './ssh-transport.js';
 
-/** A live host on the same segment sends its SSH banner well within this; only then is ARP asked. */
+/** A live host on the same segment answers the TCP connect well within this; only then is ARP asked. */
 const ARP_AFTER_MS = 20;
 
 const UNREACHABLE_HINT = 'check the host is up and reachable from this machine (when it is the target, --to picks another)';
@@ -61,8 +61,9 @@ function tcpConnect(host: HostEntry): Promise<Socket> {
     };
     const timer = setTimeout(() => settle(new HostUnreachableError(host.name, `${label} did not answer within ${timeoutMs} ms`, { hint: UNREACHABLE_HINT })), timeoutMs);
     // Spec 8: a host on the control machine's own segment that answers no ARP request is
-    // dead; asked only once a live host would have sent its banner, so a healthy connect
-    // costs nothing. Never through a jump host (no `tcpConnect` then) or for an alias.
+    // dead; asked only when the TCP connection is not up within a few ms (a host that
+    // answered the SYN is alive, however slow its sshd is to send the banner), so a healthy
+    // connect costs nothing. Never through a jump host (no `tcpConnect` then) or for an alias.
     const arpTimer = setTimeout(() => {
       if (!arpShortcutAllowed(host) || !host.address) return;
       void arpSilence(host.address, arp.signal).then((silence) => {
@@ -70,7 +71,11 @@ function tcpConnect(host: HostEntry): Promise<Socket> {
         settle(new HostUnreachableError(host.name, `${label} does not answer: none of ${silence.requests} ARP requests over ${silence.overMs} ms on ${silence.device} (its own segment) was answered; it is down or cut off`, { hint: UNREACHABLE_HINT }));
       });
     }, Math.min(ARP_AFTER_MS, timeoutMs));
-    sock.once('connect', () => sock.setNoDelay(true));
+    sock.once('connect', () => {
+      sock.setNoDelay(true);
+      clearTimeout(arpTimer);
+      arp.abort();
+    });
     sock.once('readable', () => settle(null));
     sock.once('end', () => settle(new HostUnreachableError(host.name, `${label} closed the connection before the SSH banner`, { hint: UNREACHABLE_HINT })));
     sock.once('error', (error: NodeJS.ErrnoException) =>
