@@ -56,7 +56,7 @@ export const WORKER_INPUT_MAX_BYTES = 64 * 1024;
 
 /**
  * A command's stdin as one line for `printf %b`: its bytes as they are, except a backslash,
- * a newline and NUL, which become octal escapes (\\0ooo, which dash, bash and busybox read alike).
+ * a newline and NUL, which become octal escapes (`\0ooo`, which dash, bash and busybox read alike).
  */
 export function escapeInput(input: string): Buffer {
   const bytes = Buffer.from(input, 'utf8');
