@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeLock } from '../../src/engine/lock-judge.js';
 import { currentOwner } from '../../src/engine/lock-owner.js';
-import { acquireScript, lookScript, parseLook, removeScript } from '../../src/engine/lock-probe.js';
+import { acquireScript, lookScript, parseLook, peekScript, removeScript } from '../../src/engine/lock-probe.js';
 import { parseStartTime, processSeen, startTimeOf, thisMachine } from '../../src/engine/machine-identity.js';
 
 function sh(script: string): string {
@@ -88,6 +88,24 @@ describe('lookScript', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'mirrorctl-probe-')), 'site.lock');
     writeFileSync(file, 'x');
     expect(parseLook(sh(lookScript(file))).lock).toBe('not-a-directory');
+  });
+});
+
+describe('peekScript', () => {
+  it('reads a lock exactly as lookScript does; where nothing is, answers absent without reading the machine', async () => {
+    const me = await currentOwner('r-peek', 'mirrorctl test');
+    const dir = tempLock({ ...me, pid: deadPid() });
+    const peeked = parseLook(sh(peekScript(dir)));
+    const looked = parseLook(sh(lookScript(dir)));
+    expect(peeked).toEqual(looked);
+    expect(peeked.here.boot_id).not.toBe('');
+    expect(judgeLock(peeked).state).toBe('stale');
+    const file = join(mkdtempSync(join(tmpdir(), 'mirrorctl-probe-')), 'site.lock');
+    writeFileSync(file, 'x');
+    expect(parseLook(sh(peekScript(file))).lock).toBe('not-a-directory');
+    const absent = sh(peekScript(join(dir, 'nothing-here')));
+    expect(absent).toBe('lock=absent\n');
+    expect(parseLook(absent)).toMatchObject({ lock: 'absent', owner: null });
   });
 });
 
