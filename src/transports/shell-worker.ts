@@ -23,6 +23,7 @@ export const WORKER_KILL_AFTER_S = 2;
  * signal) ends the running command's whole process group through `timeout`, then the driver.
  */
 const DRIVER = [
+  'LC_ALL=C; export LC_ALL',
   'c=',
   `trap '[ -n "$c" ] && kill -TERM "$c" 2>/dev/null; exit 143' TERM HUP INT`,
   "nl='",
@@ -47,7 +48,7 @@ const DRIVER = [
 
 /** The command line that starts a worker (as root under `sudo -n` when asked). */
 export function workerCommand(sudo: boolean): string {
-  const shell = `env LC_ALL=C /bin/sh -c ${quote(DRIVER)}`;
+  const shell = `/bin/sh -c ${quote(DRIVER)}`;
   return sudo ? `sudo -n ${shell}` : shell;
 }
 
