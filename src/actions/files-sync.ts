@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import type { HostEntry } from '../inventory/schema.js';
-import { describeCopy, missingDirs, plannedDryRun, rsyncPath, type RsyncReport } from '../site/rsync.js';
+import { describeCopy, missingDirs, plannedDryRun, plannedMissingDirs, rsyncPath, type RsyncReport } from '../site/rsync.js';
 import { defineAction, type StepContext } from './types.js';
 
 /** Uploaded files the mirror lacks are copied from the old host to the new (rsync --update, never deleting). */
@@ -19,7 +19,7 @@ export const filesSync = defineAction({
     const [receiver, sending] = await Promise.all([ctx.hosts.get(p.to), ctx.hosts.get(p.from)]);
     // Both read-only, so asked at once: a missing directory is named as such, whatever rsync said of it.
     const [absent, reports] = await Promise.all([
-      missingDirs(sending, paths, ctx.timeoutMs),
+      ctx.phase === 'plan' ? plannedMissingDirs(ctx.hosts, sending, paths, ctx.timeoutMs) : missingDirs(sending, paths, ctx.timeoutMs),
       ctx.phase === 'plan'
         ? plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs)
         : Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true))),

@@ -113,13 +113,29 @@ function firstProblem(text: string): string {
 
 /** The plan's rsync dry runs, by receiver, sender and paths (the site does not change while it plans). */
 const plannedDryRuns = new PerRun<Map<string, Promise<RsyncReport[]>>>(() => new Map());
+/** The plan's looks for the sender's directories, by host and paths. */
+const plannedMissing = new PerRun<Map<string, Promise<string[]>>>(() => new Map());
+
+/** missingDirs for the plan: two steps that copy the same paths from the same host share one look. */
+export function plannedMissingDirs(pool: HostPool, host: Transport, paths: string[], timeoutMs: number): Promise<string[]> {
+  const looks = plannedMissing.of(pool);
+  const key = JSON.stringify([host.host, paths]);
+  let pending = looks.get(key);
+  if (!pending) {
+    pending = missingDirs(host, paths, timeoutMs);
+    looks.set(key, pending);
+  }
+  return pending;
+}
 
 /**
  * The dry runs for the plan, one per path, in one remote command over one SSH connection
  * from the receiver to the sender: the first rsync's ssh is a private, short-lived
  * ControlMaster (in a directory made for this command, closed and removed before it
  * returns) and the others go through it, all at once as soon as it is up, so a plan makes
- * one key exchange and login, not one per path, and waits for about one rsync. Two steps
+ * one key exchange and login, not one per path, and waits for about one rsync. "Up" is
+ * told, not polled for: the master's LocalCommand (run once it has logged in) writes a line
+ * to a FIFO the script reads, as does the first rsync when it ends (a failed connection). Two steps
  * that copy the same files between the same hosts (`sync-files` and `sync-files-final`)
  * share the answer. Each check of the apply phase runs its own (`rsyncPath`).
  */
@@ -136,8 +152,12 @@ export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostE
 
 async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
   const nonce = `@@rsync-${randomBytes(8).toString('hex')}`;
-  const start = (i: number) => `{ ${rsyncLine(sender, paths[i]!, true, '"$m"')} >"$d/o${i}" 2>"$d/e${i}"; echo $? >"$d/r${i}"; } &`;
-  const report = (i: number) => `printf '%s %s %s\\n' ${nonce} ${i} "$(cat "$d/r${i}" 2>/dev/null || echo 255)"; cat "$d/o${i}"; printf '%s\\n' ${nonce}-err; cat "$d/e${i}"`;
+  // Each rsync's answer in four files: a header with its exit status, its stdout, a marker,
+  // its stderr; one `cat` prints them all in order once every rsync has ended.
+  const run = (i: number, moreSsh: string, after = '') =>
+    `{ ${rsyncLine(sender, paths[i]!, true, moreSsh)} >"$d/o${i}" 2>"$d/e${i}"; printf '%s %s %s\\n' ${nonce} ${i} $? >"$d/h${i}"; printf '%s\\n' ${nonce}-err >"$d/s${i}";${after} } &`;
+  const start = (i: number) => run(i, '"$m"');
+  const answers = paths.map((_, i) => `"$d/h${i}" "$d/o${i}" "$d/s${i}" "$d/e${i}"`).join(' ');
   const script = [
     'd=$(mktemp -d) || exit 1',
     // Without ControlPersist the master is the first rsync's own ssh: it stays while another
@@ -147,13 +167,20 @@ async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[]
     `trap 'exit 143' TERM INT HUP`,
     'm=" -o ControlMaster=auto -o ControlPath=$d/m"',
     // The first path's rsync makes the connection (and the master); the others start once
-    // its socket is there (or the first rsync ended without one) and share it, all at once.
-    start(0),
+    // it has logged in (or the first rsync ended without a connection) and share it, all at once.
     ...(paths.length > 1
-      ? ['first=$!', `while [ ! -S "$d/m" ] && kill -0 "$first" 2>/dev/null; do sleep 0.02 2>/dev/null || sleep 1; done`, ...paths.slice(1).map((_, i) => start(i + 1))]
-      : []),
+      ? [
+          // Held open for reading and writing here, so no writer ever waits for a reader.
+          'mkfifo "$d/up" && exec 3<>"$d/up" || exit 1',
+          // rsync splits its -e at spaces and keeps what is in double quotes together.
+          `u="$m -o PermitLocalCommand=yes -o \\"LocalCommand=echo >$d/up\\""`,
+          run(0, '"$u"', ' echo >&3;'),
+          'read -r up <&3',
+          ...paths.slice(1).map((_, i) => start(i + 1)),
+        ]
+      : [start(0)]),
     'wait',
-    ...paths.map((_, i) => report(i)),
+    `cat ${answers} 2>/dev/null`,
   ].join('\n');
   const result = await receiver.exec(script, { timeoutMs });
   const parts = new Map<number, { rc: number; out: string; err: string }>();
