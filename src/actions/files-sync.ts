@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepFailedError } from '../errors.js';
 import type { HostEntry } from '../inventory/schema.js';
-import { describeCopy, missingDirs, plannedDryRun, plannedMissingDirs, rsyncPath, type RsyncReport } from '../site/rsync.js';
+import { describeCopy, missingDirs, plannedDryRun, plannedMissingDirs, rsyncAll, type RsyncReport } from '../site/rsync.js';
 import { defineAction, type StepContext } from './types.js';
 
 /** Uploaded files the mirror lacks are copied from the old host to the new (rsync --update, never deleting). */
@@ -20,9 +20,8 @@ export const filesSync = defineAction({
     // Both read-only, so asked at once: a missing directory is named as such, whatever rsync said of it.
     const [absent, reports] = await Promise.all([
       ctx.phase === 'plan' ? plannedMissingDirs(ctx.hosts, sending, paths, ctx.timeoutMs) : missingDirs(sending, paths, ctx.timeoutMs),
-      ctx.phase === 'plan'
-        ? plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs)
-        : Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, true))),
+      // A real run's plan makes the connection between the hosts that its steps then share.
+      ctx.phase === 'plan' ? plannedDryRun(ctx.hosts, receiver, sender, paths, ctx.timeoutMs, ctx.dryRun ? 'private' : 'shared') : rsyncAll(receiver, sender, paths, true, ctx.timeoutMs, 'shared'),
     ]);
     if (absent.length > 0) return { status: 'blocked', summary: `${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing on ${p.from}` };
     const failed = failures(reports, p.from, p.to);
@@ -37,7 +36,7 @@ export const filesSync = defineAction({
   async apply(ctx, p) {
     const { sender, paths } = settings(ctx, p);
     const receiver = await ctx.hosts.get(p.to);
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, false, ctx.timeoutMs, ctx.phase === 'run')));
+    const reports = await rsyncAll(receiver, sender, paths, false, ctx.timeoutMs, 'shared');
     const failed = failures(reports, p.from, p.to);
     if (failed) throw new StepFailedError(failed);
     const { files, bytes } = totals(reports);
@@ -46,7 +45,7 @@ export const filesSync = defineAction({
   async verify(ctx, p) {
     const { sender, paths } = settings(ctx, p);
     const receiver = await ctx.hosts.get(p.to);
-    const reports = await Promise.all(paths.map((path) => rsyncPath(receiver, sender, path, true, ctx.timeoutMs, ctx.phase === 'run')));
+    const reports = await rsyncAll(receiver, sender, paths, true, ctx.timeoutMs, 'shared');
     const failed = failures(reports, p.from, p.to);
     if (failed) return { ok: false, summary: failed };
     const { missing } = totals(reports);

@@ -53,6 +53,8 @@ export interface StepContext {
   hosts: HostPool;
   /** `plan`: the site as it is, before any step ran. `run`: right before this step's apply. */
   phase: 'plan' | 'run';
+  /** A dry run: its checks leave nothing behind on a host, not even a connection kept for later steps. */
+  dryRun: boolean;
   /** Steps planned before this one in the plan phase (empty in the run phase). */
   earlier: EarlierStep[];
   /** The host the run makes the site's home (the command's --to or discovered target; null for a playbook run without one). */

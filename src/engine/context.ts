@@ -54,6 +54,7 @@ export function stepContext(
     inventory: run.inventory,
     hosts: run.pool,
     phase,
+    dryRun: run.dryRun,
     earlier,
     target: run.target,
     timeoutMs: spec.timeoutMs,

@@ -23,30 +23,26 @@ export interface RsyncReport {
 }
 
 /**
- * The rsync command line run on the receiver for one path (under `sudo -n` there when the
- * receiver has `sudo: true`, as every command is). With the sender's `sudo: true`, its
- * rsync runs as `sudo -n rsync` too, so files only root may read are copied, and the dry
- * run of the check, run the same way, sees what the real run will.
+ * How the rsyncs of one command reach the sender over one SSH connection (one key exchange
+ * and login, ~250 ms under sudo, not one per path). `private`: a master only this command
+ * uses, in a directory made for it, closed and removed before it returns: a dry run leaves
+ * nothing behind on a host. `shared`: a real run's master, kept 30 s after its last use in a
+ * directory only root can enter, so the plan, the re-check, the copy, the verify and the
+ * final sync make one connection between the hosts; where that directory cannot be made,
+ * each rsync connects on its own.
  */
-export function rsyncCommand(sender: HostEntry, path: string, dryRun: boolean, shareConnection = false): string {
-  if (!shareConnection) return rsyncLine(sender, path, dryRun, '');
-  // In a real run, one SSH connection from the receiver to the sender shared by its rsyncs
-  // (the re-check's dry run, the copy, the verify; both paths; the final sync): each new
-  // connection is a key exchange and a login, ~250 ms under sudo. OpenSSH multiplexing, kept
-  // 30 s after the last use, in a directory only root can enter; where it cannot be made,
-  // rsync connects as before. Never in the plan: a dry run leaves nothing behind on a host
-  // (the plan's own sharing, plannedDryRun, closes and removes its master before it returns).
-  const mux = `m=; mkdir -p -m 700 ${MUX_DIR} 2>/dev/null && [ -w ${MUX_DIR} ] && m=' -o ControlMaster=auto -o ControlPath=${MUX_DIR}/%C -o ControlPersist=30'`;
-  return `${mux}; ${rsyncLine(sender, path, dryRun, '"$m"')}`;
-}
+export type Sharing = 'private' | 'shared';
 
 /** The rsync command itself; `moreSsh` (shell text, such as "$m") is appended to its ssh command. */
 function rsyncLine(sender: HostEntry, path: string, dryRun: boolean, moreSsh: string): string {
-  const ssh = `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=3 -o ServerAliveCountMax=3`;
-  const source = `${sender.address}:${withSlash(path)}`;
   const options = `-a --update --itemize-changes --stats${dryRun ? ' --dry-run' : ''}`;
   const remote = sender.ssh.sudo ? ` ${sh`--rsync-path=${'sudo -n rsync'}`}` : '';
-  return `rsync ${options} ${sh`-e ${ssh}`}${moreSsh}${remote} ${sh`${source} ${withSlash(path)}`}`;
+  const source = `${sender.address}:${withSlash(path)}`;
+  return `rsync ${options} ${sh`-e ${sshCommand(sender)}`}${moreSsh}${remote} ${sh`${source} ${withSlash(path)}`}`;
+}
+
+function sshCommand(sender: HostEntry): string {
+  return `ssh -p ${sender.ssh.port} -l ${sender.ssh.user} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=${CONNECT_TIMEOUT_S} -o ServerAliveInterval=3 -o ServerAliveCountMax=3`;
 }
 
 /** Where the receiver keeps its multiplexed SSH connections to the sender (root only). */
@@ -54,10 +50,71 @@ const MUX_DIR = '/run/mirrorctl-rsync';
 /** A sender that does not answer: rsync's own SSH gives up (the step's timeout still bounds the whole). */
 const CONNECT_TIMEOUT_S = 10;
 
-/** Runs rsync (or its dry run) for one path on the receiver and reads what it sent. */
-export async function rsyncPath(receiver: Transport, sender: HostEntry, path: string, dryRun: boolean, timeoutMs: number, shareConnection = false): Promise<RsyncReport> {
-  const result = await receiver.exec(rsyncCommand(sender, path, dryRun, shareConnection), { timeoutMs });
-  return { path, ...readStats(result.stdout), exitCode: result.exitCode, error: rsyncError(receiver, result.exitCode, result.timedOut, result.durationMs, result.stderr, result.signal) };
+/**
+ * The command run on the receiver (under `sudo -n` there when it has `sudo: true`, as every
+ * command is) for every path at once: one rsync per path, all pulling from the sender. With
+ * the sender's `sudo: true` its rsync runs as `sudo -n rsync`, so files only root may read
+ * are copied, and a dry run, made the same way, sees what the copy will. When no master is
+ * up yet, the first path's rsync makes the connection (and the master) and the others start
+ * once it has logged in: its LocalCommand writes a line to a FIFO the script reads, as does
+ * the first rsync when it ends (a connection that failed). Each rsync's answer is four files
+ * (a header with its exit status, its stdout, a marker, its stderr), printed by one `cat`
+ * once every rsync has ended.
+ */
+export function rsyncScript(sender: HostEntry, paths: string[], dryRun: boolean, sharing: Sharing, nonce: string): string {
+  const run = (i: number, moreSsh: string, after = '') =>
+    `{ ${rsyncLine(sender, paths[i]!, dryRun, moreSsh)} >"$d/o${i}" 2>"$d/e${i}"; printf '%s %s %s\\n' ${nonce} ${i} $? >"$d/h${i}"; printf '%s\\n' ${nonce}-err >"$d/s${i}";${after} } &`;
+  const others = paths.slice(1).map((_, i) => run(i + 1, '"$m"'));
+  const firstLogsIn = [
+    // Held open for reading and writing here, so no writer ever waits for a reader.
+    'mkfifo "$d/up" && exec 3<>"$d/up" || exit 1',
+    // rsync splits its -e at spaces and keeps what is in double quotes together.
+    `u="$m -o PermitLocalCommand=yes -o \\"LocalCommand=echo >$d/up\\""`,
+    run(0, '"$u"', ' echo >&3;'),
+    'read -r up <&3',
+  ];
+  const lines = ['d=$(mktemp -d) || exit 1'];
+  if (sharing === 'private') {
+    // Without ControlPersist the master is the first rsync's own ssh: it stays while another
+    // rsync uses it and exits with the last, so `wait` returns with it gone. Only a command
+    // cut short can leave it: then it is told to exit.
+    lines.push(`trap '[ -S "$d/m" ] && ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`, `trap 'exit 143' TERM INT HUP`);
+    lines.push('m=" -o ControlMaster=auto -o ControlPath=$d/m"');
+    lines.push(...(paths.length > 1 ? [...firstLogsIn, ...others] : [run(0, '"$m"')]));
+  } else {
+    lines.push(`trap 'rm -rf "$d"' EXIT`, `trap 'exit 143' TERM INT HUP`);
+    lines.push(`m=; mkdir -p -m 700 ${MUX_DIR} 2>/dev/null && [ -w ${MUX_DIR} ] && m=' -o ControlMaster=auto -o ControlPath=${MUX_DIR}/%C -o ControlPersist=30'`);
+    if (paths.length > 1) {
+      // A master already up (an earlier step's): every path at once.
+      const masterUp = `${sh`ssh -p ${String(sender.ssh.port)} -l ${sender.ssh.user}`} $m -O check ${sh`${sender.address ?? ''}`} >/dev/null 2>&1`;
+      lines.push(`if [ -n "$m" ] && ! ${masterUp}; then`, ...firstLogsIn.map((l) => `  ${l}`), 'else', `  ${run(0, '"$m"')}`, 'fi', ...others);
+    } else {
+      lines.push(run(0, '"$m"'));
+    }
+  }
+  lines.push('wait', `cat ${paths.map((_, i) => `"$d/h${i}" "$d/o${i}" "$d/s${i}" "$d/e${i}"`).join(' ')} 2>/dev/null`);
+  return lines.join('\n');
+}
+
+/** Runs rsync (or its dry run) for every path on the receiver in one command, and reads what each sent. */
+export async function rsyncAll(receiver: Transport, sender: HostEntry, paths: string[], dryRun: boolean, timeoutMs: number, sharing: Sharing): Promise<RsyncReport[]> {
+  const nonce = `@@rsync-${randomBytes(8).toString('hex')}`;
+  const result = await receiver.exec(rsyncScript(sender, paths, dryRun, sharing, nonce), { timeoutMs });
+  const parts = new Map<number, { rc: number; out: string; err: string }>();
+  for (const chunk of result.stdout.split(`${nonce} `).slice(1)) {
+    const header = /^(\d+) (\d+)\n/.exec(chunk);
+    if (!header) continue;
+    const [out, err = ''] = chunk.slice(header[0].length).split(`${nonce}-err\n`);
+    parts.set(Number(header[1]), { rc: Number(header[2]), out: out ?? '', err });
+  }
+  return paths.map((path, i) => {
+    const part = parts.get(i);
+    if (!part) {
+      const why = result.timedOut ? `rsync timed out after ${result.durationMs} ms` : lastLine(result.stderr) || `rsync on ${receiver.host} exited ${result.exitCode ?? result.signal}`;
+      return { path, files: 0, bytes: 0, missing: 0, exitCode: result.exitCode, error: why };
+    }
+    return { path, ...readStats(part.out), exitCode: part.rc, error: rsyncError(receiver, part.rc, false, result.durationMs, part.err) };
+  });
 }
 
 /** What went wrong, or null: 24 (source files vanished while copying, uploads being replaced) is not a failure. */
@@ -129,73 +186,17 @@ export function plannedMissingDirs(pool: HostPool, host: Transport, paths: strin
 }
 
 /**
- * The dry runs for the plan, one per path, in one remote command over one SSH connection
- * from the receiver to the sender: the first rsync's ssh is a private, short-lived
- * ControlMaster (in a directory made for this command, closed and removed before it
- * returns) and the others go through it, all at once as soon as it is up, so a plan makes
- * one key exchange and login, not one per path, and waits for about one rsync. "Up" is
- * told, not polled for: the master's LocalCommand (run once it has logged in) writes a line
- * to a FIFO the script reads, as does the first rsync when it ends (a failed connection). Two steps
- * that copy the same files between the same hosts (`sync-files` and `sync-files-final`)
- * share the answer. Each check of the apply phase runs its own (`rsyncPath`).
+ * The plan's dry runs (rsyncAll): two steps that copy the same files between the same hosts
+ * (`sync-files` and `sync-files-final`) share the answer. A dry run's plan keeps its
+ * connection private; a real run's plan makes the master its steps then use.
  */
-export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
+export function plannedDryRun(pool: HostPool, receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number, sharing: Sharing): Promise<RsyncReport[]> {
   const runs = plannedDryRuns.of(pool);
-  const key = JSON.stringify([receiver.host, sender.name, paths]);
+  const key = JSON.stringify([receiver.host, sender.name, paths, sharing]);
   let pending = runs.get(key);
   if (!pending) {
-    pending = dryRunAll(receiver, sender, paths, timeoutMs);
+    pending = rsyncAll(receiver, sender, paths, true, timeoutMs, sharing);
     runs.set(key, pending);
   }
   return pending;
-}
-
-async function dryRunAll(receiver: Transport, sender: HostEntry, paths: string[], timeoutMs: number): Promise<RsyncReport[]> {
-  const nonce = `@@rsync-${randomBytes(8).toString('hex')}`;
-  // Each rsync's answer in four files: a header with its exit status, its stdout, a marker,
-  // its stderr; one `cat` prints them all in order once every rsync has ended.
-  const run = (i: number, moreSsh: string, after = '') =>
-    `{ ${rsyncLine(sender, paths[i]!, true, moreSsh)} >"$d/o${i}" 2>"$d/e${i}"; printf '%s %s %s\\n' ${nonce} ${i} $? >"$d/h${i}"; printf '%s\\n' ${nonce}-err >"$d/s${i}";${after} } &`;
-  const start = (i: number) => run(i, '"$m"');
-  const answers = paths.map((_, i) => `"$d/h${i}" "$d/o${i}" "$d/s${i}" "$d/e${i}"`).join(' ');
-  const script = [
-    'd=$(mktemp -d) || exit 1',
-    // Without ControlPersist the master is the first rsync's own ssh: it stays while another
-    // rsync uses it and exits with the last, so `wait` returns with it gone. Only a command
-    // cut short can leave it: then it is told to exit.
-    `trap '[ -S "$d/m" ] && ssh -o ControlPath="$d/m" -O exit mirrorctl >/dev/null 2>&1; rm -rf "$d"' EXIT`,
-    `trap 'exit 143' TERM INT HUP`,
-    'm=" -o ControlMaster=auto -o ControlPath=$d/m"',
-    // The first path's rsync makes the connection (and the master); the others start once
-    // it has logged in (or the first rsync ended without a connection) and share it, all at once.
-    ...(paths.length > 1
-      ? [
-          // Held open for reading and writing here, so no writer ever waits for a reader.
-          'mkfifo "$d/up" && exec 3<>"$d/up" || exit 1',
-          // rsync splits its -e at spaces and keeps what is in double quotes together.
-          `u="$m -o PermitLocalCommand=yes -o \\"LocalCommand=echo >$d/up\\""`,
-          run(0, '"$u"', ' echo >&3;'),
-          'read -r up <&3',
-          ...paths.slice(1).map((_, i) => start(i + 1)),
-        ]
-      : [start(0)]),
-    'wait',
-    `cat ${answers} 2>/dev/null`,
-  ].join('\n');
-  const result = await receiver.exec(script, { timeoutMs });
-  const parts = new Map<number, { rc: number; out: string; err: string }>();
-  for (const chunk of result.stdout.split(`${nonce} `).slice(1)) {
-    const header = /^(\d+) (\d+)\n/.exec(chunk);
-    if (!header) continue;
-    const [out, err = ''] = chunk.slice(header[0].length).split(`${nonce}-err\n`);
-    parts.set(Number(header[1]), { rc: Number(header[2]), out: out ?? '', err });
-  }
-  return paths.map((path, i) => {
-    const part = parts.get(i);
-    if (!part) {
-      const why = result.timedOut ? `rsync timed out after ${result.durationMs} ms` : lastLine(result.stderr) || `the dry run on ${receiver.host} exited ${result.exitCode ?? result.signal}`;
-      return { path, files: 0, bytes: 0, missing: 0, exitCode: result.exitCode, error: why };
-    }
-    return { path, ...readStats(part.out), exitCode: part.rc, error: rsyncError(receiver, part.rc, false, result.durationMs, part.err) };
-  });
 }

@@ -33,6 +33,12 @@ afterAll(async () => {
   for (const dir of ['', '2008', '2008/06', '2008/03']) await utimes(join(web2, dir), LAB_MTIME, LAB_MTIME);
 });
 
+/** SSH logins to web1 that came from web2 (web1's sshd logs each one at LogLevel VERBOSE). */
+async function loginsFromWeb2(): Promise<number> {
+  const log = await readFile(site.lab.sshdLog.web1, 'utf8');
+  return log.split('\n').filter((line) => line.includes('Accepted publickey for ') && line.includes(` from ${site.lab.addresses.web2} `)).length;
+}
+
 /** Every regular file under `root`, relative, sorted. */
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
@@ -72,6 +78,29 @@ describe('files.sync', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.checks('sync-files').map((c) => c.status)).toEqual(['done', 'done']);
     expect(again.end('sync-files')).toMatchObject({ outcome: 'unchanged' });
+  });
+
+  it('both paths over one SSH connection from web2: a dry run closes its own; a run keeps one that its plan and steps share', async () => {
+    // No connection left from an earlier run (a run's stays 30 s after its last use).
+    await site.lab.hostExec('web2', 'for s in /run/mirrorctl-rsync/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit mirrorctl; done; rm -rf /run/mirrorctl-rsync');
+    const first = await loginsFromWeb2();
+    const dry = await site.run(sync, undefined, ['--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(await loginsFromWeb2()).toBe(first + 1);
+    // Nothing of it is left on web2: no kept connection, no master process.
+    const left = await site.lab.hostExec('web2', "ls -A /run/mirrorctl-rsync 2>/dev/null; pgrep -f -- '-o ControlPath=/tm[p]/' || true");
+    expect(left.stdout).toBe('');
+
+    const run = await site.run(sync);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.checks('sync-files').map((c) => c.status)).toEqual(['done', 'done']);
+    // The plan's dry run made the connection; the step's re-check went over it.
+    expect(await loginsFromWeb2()).toBe(first + 2);
+    expect((await site.lab.hostExec('web2', 'ls -A /run/mirrorctl-rsync')).stdout.trim().split('\n')).toHaveLength(1);
+    // The next run, within 30 s, makes none.
+    const again = await site.run(sync);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await loginsFromWeb2()).toBe(first + 2);
   });
 
   it('is blocked, naming the path, when a path is missing on the sender', async () => {

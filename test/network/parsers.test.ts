@@ -5,7 +5,7 @@ import { repliesOf } from '../../src/site/arp.js';
 import { segmentDevice } from '../../src/transports/arp-liveness.js';
 import { parseStats } from '../../src/site/memcached.js';
 import { hasAddress } from '../../src/site/portable-ip.js';
-import { describeCopy, readStats, rsyncCommand } from '../../src/site/rsync.js';
+import { describeCopy, readStats, rsyncScript } from '../../src/site/rsync.js';
 import type { HostEntry } from '../../src/inventory/schema.js';
 
 describe('arping replies', () => {
@@ -58,15 +58,21 @@ describe('rsync', () => {
 
   it('pulls with --update, never --delete, every argument quoted', () => {
     const sender = { name: 'web1', address: '10.0.0.1', ssh: { user: 'root', port: 2222, sudo: false } } as HostEntry;
-    const command = rsyncCommand(sender, '/srv/my uploads', true);
     const ssh = 'ssh -p 2222 -l root -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3';
-    expect(command).toBe(`rsync -a --update --itemize-changes --stats --dry-run -e '${ssh}' '10.0.0.1:/srv/my uploads/' '/srv/my uploads/'`);
-    expect(command).not.toContain('--delete');
+    // A dry run's own connection: a master in a directory of its own, told to exit at the end.
+    const dry = rsyncScript(sender, ['/srv/my uploads'], true, 'private', '@@n');
+    expect(dry).toContain(`rsync -a --update --itemize-changes --stats --dry-run -e '${ssh}'"$m" '10.0.0.1:/srv/my uploads/' '/srv/my uploads/'`);
+    expect(dry).toContain('m=" -o ControlMaster=auto -o ControlPath=$d/m"');
+    expect(dry).toContain('-O exit');
+    expect(dry).not.toContain('--delete');
     // A sender that logs in as a user with sudo runs its end of rsync under sudo too (spec 5).
-    // In a real run the rsyncs share one SSH connection to the sender (never in a dry run's plan).
-    const withSudo = rsyncCommand({ ...sender, ssh: { ...sender.ssh, user: 'ops', sudo: true } } as HostEntry, '/srv/up', false, true);
-    const mux = "m=; mkdir -p -m 700 /run/mirrorctl-rsync 2>/dev/null && [ -w /run/mirrorctl-rsync ] && m=' -o ControlMaster=auto -o ControlPath=/run/mirrorctl-rsync/%C -o ControlPersist=30'; ";
-    expect(withSudo).toBe(`${mux}rsync -a --update --itemize-changes --stats -e '${ssh.replace('-l root', '-l ops')}'"$m" --rsync-path='sudo -n rsync' 10.0.0.1:/srv/up/ /srv/up/`);
+    // In a real run the rsyncs share one SSH connection to the sender, kept for the run's later steps.
+    const copy = rsyncScript({ ...sender, ssh: { ...sender.ssh, user: 'ops', sudo: true } } as HostEntry, ['/srv/up', '/srv/av'], false, 'shared', '@@n');
+    expect(copy).toContain("m=; mkdir -p -m 700 /run/mirrorctl-rsync 2>/dev/null && [ -w /run/mirrorctl-rsync ] && m=' -o ControlMaster=auto -o ControlPath=/run/mirrorctl-rsync/%C -o ControlPersist=30'");
+    expect(copy).toContain(`rsync -a --update --itemize-changes --stats -e '${ssh.replace('-l root', '-l ops')}'"$m" --rsync-path='sudo -n rsync' 10.0.0.1:/srv/av/ /srv/av/`);
+    expect(copy).not.toContain('--dry-run');
+    expect(copy).not.toContain('-O exit');
+    expect(copy).not.toContain('--delete');
   });
 });
 
