@@ -86,7 +86,7 @@ export function rsyncScript(sender: HostEntry, paths: string[], dryRun: boolean,
     lines.push(`m=; mkdir -p -m 700 ${MUX_DIR} 2>/dev/null && [ -w ${MUX_DIR} ] && m=' -o ControlMaster=auto -o ControlPath=${MUX_DIR}/%C -o ControlPersist=30'`);
     if (paths.length > 1) {
       // A master already up (an earlier step's): every path at once.
-      const masterUp = `${sh`ssh -p ${String(sender.ssh.port)} -l ${sender.ssh.user}`} $m -O check ${sh`${sender.address ?? ''}`} >/dev/null 2>&1`;
+      const masterUp = `${sh`ssh -p ${String(sender.ssh.port)} -l ${sender.ssh.user}`} $m -O check ${sh`${String(sender.address)}`} >/dev/null 2>&1`;
       lines.push(`if [ -n "$m" ] && ! ${masterUp}; then`, ...firstLogsIn.map((l) => `  ${l}`), 'else', `  ${run(0, '"$m"')}`, 'fi', ...others);
     } else {
       lines.push(run(0, '"$m"'));
@@ -113,16 +113,15 @@ export async function rsyncAll(receiver: Transport, sender: HostEntry, paths: st
       const why = result.timedOut ? `rsync timed out after ${result.durationMs} ms` : lastLine(result.stderr) || `rsync on ${receiver.host} exited ${result.exitCode ?? result.signal}`;
       return { path, files: 0, bytes: 0, missing: 0, exitCode: result.exitCode, error: why };
     }
-    return { path, ...readStats(part.out), exitCode: part.rc, error: rsyncError(receiver, part.rc, false, result.durationMs, part.err) };
+    return { path, ...readStats(part.out), exitCode: part.rc, error: rsyncError(receiver, part.rc, part.err) };
   });
 }
 
 /** What went wrong, or null: 24 (source files vanished while copying, uploads being replaced) is not a failure. */
-function rsyncError(receiver: Transport, exitCode: number | null, timedOut: boolean, durationMs: number, stderr: string, signal: string | null = null): string | null {
-  if (!timedOut && (exitCode === 0 || exitCode === 24)) return null;
+function rsyncError(receiver: Transport, exitCode: number, stderr: string): string | null {
+  if (exitCode === 0 || exitCode === 24) return null;
   if (exitCode === 127) return `rsync is not installed on ${receiver.host} (package rsync)`;
-  if (timedOut) return `rsync timed out after ${durationMs} ms`;
-  return firstProblem(stderr) || `rsync exited ${exitCode ?? signal}`;
+  return firstProblem(stderr) || `rsync exited ${exitCode}`;
 }
 
 /** Files, bytes and entries new to the receiver, from --itemize-changes and --stats output. */
